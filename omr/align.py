@@ -1,0 +1,125 @@
+"""Find the four corner markers and map a scanned page onto the template's page.
+
+Coordinates: image pixels (x right, y down) in, template millimetres out; the
+aligned page is rendered at ``layout.PX_PER_MM``. Every corner marker has its
+own ArUco id, so the fit also undoes any rotation (90°, 180°, upside down).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from omr import defs
+from omr.identity import aruco_dictionary
+from omr.layout import PAGE_H, PAGE_W, PX_PER_MM, marker_positions
+
+GrayImage = npt.NDArray[np.uint8]
+Corners = npt.NDArray[np.float32]  # (4, 2): marker corners TL, TR, BR, BL in its own upright frame
+
+_DETECT_LONG_SIDE = 1600  # markers are 9 mm; ~5 px/mm is plenty to find them
+
+
+@dataclass(slots=True)
+class Alignment:
+    matrix: npt.NDArray[np.float64]  # 3x3, image px -> aligned px
+    markers_found: list[int]
+    model: str  # "homography" | "affine" | "similarity"
+    rms_mm: float  # residual of the marker corners after the fit
+    quality: float  # 0..1
+
+    def warp(self, gray: GrayImage) -> GrayImage:
+        size = (round(PAGE_W * PX_PER_MM), round(PAGE_H * PX_PER_MM))
+        return cv2.warpPerspective(gray, self.matrix, size, flags=cv2.INTER_AREA, borderValue=255)
+
+
+def _detector() -> cv2.aruco.ArucoDetector:
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    params.adaptiveThreshWinSizeMin = 5
+    params.adaptiveThreshWinSizeMax = 53
+    params.adaptiveThreshWinSizeStep = 8
+    params.minMarkerPerimeterRate = 0.02
+    params.polygonalApproxAccuracyRate = 0.05
+    return cv2.aruco.ArucoDetector(aruco_dictionary(), params)
+
+
+_DET: cv2.aruco.ArucoDetector | None = None
+
+
+def find_markers(gray: GrayImage) -> dict[int, Corners]:
+    """Our corner markers (ids 0-3) found in the image, in full-image pixels."""
+    global _DET
+    if _DET is None:
+        _DET = _detector()
+    wanted = {m.id for m in marker_positions()}
+    h, w = gray.shape
+    f = min(1.0, _DETECT_LONG_SIDE / max(h, w))
+    small = cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    found: dict[int, Corners] = {}
+    for attempt in range(2):
+        img = small
+        if attempt == 1:  # uneven light, low contrast: normalise locally and try again
+            img = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(small)
+        corners, ids, _ = _DET.detectMarkers(img)
+        if ids is not None:
+            for c, i in zip(corners, ids.ravel()):
+                i = int(i)
+                if i not in wanted:
+                    continue
+                c = c.reshape(4, 2) / f
+                area = cv2.contourArea(c.astype(np.float32))
+                if i not in found or area > cv2.contourArea(found[i]):
+                    found[i] = c.astype(np.float32)
+        if len(found) >= 4:
+            break
+    if found and f < 1:
+        # refine the corners on the full-resolution image
+        pts = np.concatenate(list(found.values())).reshape(-1, 1, 2)
+        win = max(2, int(round(1.5 / f)))
+        crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)
+        pts = cv2.cornerSubPix(gray, pts.astype(np.float32), (win, win), (-1, -1), crit)
+        for k, i in enumerate(list(found)):
+            found[i] = pts[4 * k : 4 * k + 4].reshape(4, 2)
+    return found
+
+
+def _canonical_corners(marker_id: int) -> Corners:
+    for m in marker_positions():
+        if m.id == marker_id:
+            x, y, s = m.x * PX_PER_MM, m.y * PX_PER_MM, m.size * PX_PER_MM
+            return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], np.float32)
+    raise KeyError(marker_id)
+
+
+def fit(markers: dict[int, Corners]) -> Alignment | None:
+    """The transform from image to aligned page, or None when too few markers were found."""
+    ids = sorted(markers)
+    if len(ids) < 2:
+        return None
+    src = np.concatenate([markers[i] for i in ids]).astype(np.float32)
+    dst = np.concatenate([_canonical_corners(i) for i in ids]).astype(np.float32)
+    if len(ids) == 4:
+        m, _ = cv2.findHomography(src, dst, 0)
+        model = "homography"
+    elif len(ids) == 3:
+        a, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
+        m = None if a is None else np.vstack([a, [0, 0, 1]])
+        model = "affine"
+    else:
+        a, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+        m = None if a is None else np.vstack([a, [0, 0, 1]])
+        model = "similarity"
+    if m is None or not np.isfinite(m).all():
+        return None
+    proj = cv2.perspectiveTransform(src.reshape(-1, 1, 2), m).reshape(-1, 2)
+    rms_mm = float(np.sqrt(np.mean(np.sum((proj - dst) ** 2, axis=1)))) / PX_PER_MM
+    # The fit also has to look like a page: markers a sensible size after mapping.
+    quality = float(np.clip(1.0 - max(0.0, rms_mm - defs.ALIGN_GOOD_RMS_MM) / defs.ALIGN_MAX_RMS_MM, 0.0, 1.0))
+    if len(ids) == 3:
+        quality *= 0.9
+    elif len(ids) == 2:
+        quality *= 0.6
+    return Alignment(m, ids, model, rms_mm, quality)

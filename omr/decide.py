@@ -1,0 +1,164 @@
+"""From box measurements to answers: what each box holds and what each field says.
+
+Box classes:
+- ``empty``: (next to) no ink inside the box.
+- ``marked``: a deliberate mark: a cross, tick, slash, partial fill, or a cross
+  much bigger than the box (enough ink that reaches across the interior).
+- ``filled``: the interior solidly inked. The printed instruction defines this
+  as a cancelled choice *when another box of the question is marked*; a filled
+  box alone is that respondent's answer (many people fill instead of crossing).
+- ``marginal``: a dot, a stray stroke, a ring drawn around the box: something a
+  person must look at, never silently counted or ignored.
+
+Like an election adjudication rule, a field is accepted only when every box in
+it is clearly in one class; anything marginal lowers the field's confidence,
+and a field below ``ACCEPT_CONFIDENCE`` goes to a reviewer with its reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omr import defs
+from omr.layout import FieldGeometry
+from omr.marks import BoxMeasure
+from omr.results import FieldResult, MarkReading
+
+
+@dataclass(slots=True)
+class BoxClass:
+    m: BoxMeasure
+    kind: str
+    confidence: float  # 0.5 (on a boundary) .. 1 (far from any)
+
+
+def _clamp01(v: float) -> float:
+    return max(0.0, min(1.0, v))
+
+
+def classify(m: BoxMeasure) -> BoxClass:
+    f, s = m.fill, m.span
+    if f >= defs.FILLED_FILL:
+        margin = (f - defs.FILLED_FILL) / (1.0 - defs.FILLED_FILL) * 2
+        return BoxClass(m, "filled", 0.5 + 0.5 * _clamp01(margin))
+    strong = f >= defs.STRONG_FILL
+    shaped = f >= defs.MARK_FILL and s >= defs.MARK_SPAN
+    if strong or shaped:
+        by_fill = (f - defs.STRONG_FILL) / defs.STRONG_FILL if strong else -1.0
+        by_shape = min((f - defs.MARK_FILL) / defs.MARK_FILL, (s - defs.MARK_SPAN) / (1.0 - defs.MARK_SPAN) * 2) if shaped else -1.0
+        upper = (defs.FILLED_FILL - f) / (defs.FILLED_FILL - defs.STRONG_FILL) * 3  # not quite filled
+        margin = min(max(by_fill, by_shape), upper)
+        return BoxClass(m, "marked", 0.5 + 0.5 * _clamp01(margin))
+    if f >= defs.EMPTY_FILL or m.ring >= defs.RING_MARK_FILL:
+        return BoxClass(m, "marginal", 0.5)
+    margin = min((defs.EMPTY_FILL - f) / defs.EMPTY_FILL, (defs.RING_MARK_FILL - m.ring) / defs.RING_MARK_FILL * 2)
+    return BoxClass(m, "empty", 0.5 + 0.5 * _clamp01(margin))
+
+
+def _readings(boxes: list[BoxClass]) -> list[MarkReading]:
+    return [MarkReading(b.m.option.value, b.m.fill, b.kind, b.m.option.digit) for b in boxes]  # type: ignore[arg-type]
+
+
+def _marginal_reason(b: BoxClass) -> str:
+    if b.m.fill < defs.EMPTY_FILL and b.m.ring >= defs.RING_MARK_FILL:
+        return "mark around the box"
+    if b.m.span >= defs.MARK_SPAN:
+        return "thin stroke"
+    return "faint mark"
+
+
+def _choose_one(boxes: list[BoxClass]) -> tuple[int | None, str, float, str | None]:
+    """Decide one single-choice group: (value, status, confidence, reason)."""
+    marked = [b for b in boxes if b.kind == "marked"]
+    filled = [b for b in boxes if b.kind == "filled"]
+    marginal = [b for b in boxes if b.kind == "marginal"]
+    empty = [b for b in boxes if b.kind == "empty"]
+    base = min((b.confidence for b in empty), default=1.0)
+    if len(marked) >= 2:
+        conf = min(b.confidence for b in marked)
+        return None, "multiple", conf, "two marks"
+    if len(marked) == 1:
+        pick = marked[0]
+        conf = min(pick.confidence, base)
+        reason = None
+        if filled:
+            # a correction: the filled box is cancelled, the crossed one counts
+            conf = min(conf, min(b.confidence for b in filled))
+            reason = "correction"
+        if marginal:
+            # a stray mark elsewhere: the clear mark wins only if it is much stronger
+            worst = max(marginal, key=lambda b: b.m.fill)
+            ratio = pick.m.fill / max(worst.m.fill, 1e-3)
+            conf = min(conf, _clamp01(0.45 + 0.1 * ratio))
+            reason = reason or f"stray mark ({_marginal_reason(worst)})"
+        return pick.m.option.value, "answered", conf, reason
+    if len(filled) == 1:
+        conf = min(filled[0].confidence, base)
+        reason = None
+        if marginal:
+            conf = min(conf, 0.6)
+            reason = f"filled box and {_marginal_reason(marginal[0])}"
+        return filled[0].m.option.value, "answered", conf, reason
+    if len(filled) >= 2:
+        return None, "multiple", min(b.confidence for b in filled), "several filled boxes"
+    if marginal:
+        b = max(marginal, key=lambda b: b.m.fill)
+        return b.m.option.value, "uncertain", 0.4, _marginal_reason(b)
+    return None, "blank", base, None
+
+
+def decide_field(field: FieldGeometry, measures: list[BoxMeasure]) -> FieldResult:
+    boxes = [classify(m) for m in measures]
+    readings = _readings(boxes)
+    if field.kind == "single":
+        value, status, conf, reason = _choose_one(boxes)
+    elif field.kind == "multiple":
+        value, status, conf, reason = _choose_many(boxes)
+    elif field.kind == "code":
+        value, status, conf, reason = _choose_code(boxes, field.digits or 1)
+    else:
+        raise ValueError(f"decide_field: {field.kind} fields have no boxes")
+    if status in ("answered", "blank") and conf < defs.ACCEPT_CONFIDENCE:
+        status = "uncertain"
+        reason = reason or "low contrast"
+    return FieldResult(value, status, round(conf, 4), reason, readings)  # type: ignore[arg-type]
+
+
+def _choose_many(boxes: list[BoxClass]) -> tuple[list[int] | None, str, float, str | None]:
+    marked = [b for b in boxes if b.kind == "marked"]
+    filled = [b for b in boxes if b.kind == "filled"]
+    marginal = [b for b in boxes if b.kind == "marginal"]
+    chosen = marked if marked else filled  # fills beside crosses are cancellations
+    conf = min((b.confidence for b in boxes), default=1.0)
+    reason = None
+    if marked and filled:
+        reason = "correction"
+    if marginal:
+        reason = _marginal_reason(marginal[0])
+        values = sorted(b.m.option.value for b in chosen + marginal)
+        return values, "uncertain", min(conf, 0.4), reason
+    if not chosen:
+        return None, "blank", conf, None
+    return sorted(b.m.option.value for b in chosen), "answered", conf, reason
+
+
+def _choose_code(boxes: list[BoxClass], digits: int) -> tuple[str | None, str, float, str | None]:
+    out: list[str] = []
+    conf = 1.0
+    statuses = []
+    reason = None
+    for d in range(digits):
+        col = [b for b in boxes if b.m.option.digit == d]
+        value, status, c, r = _choose_one(col)
+        conf = min(conf, c)
+        statuses.append(status)
+        reason = reason or (f"digit {d + 1}: {r}" if r else None)
+        out.append("?" if value is None else str(value))
+    if all(s == "blank" for s in statuses):
+        return None, "blank", conf, None
+    if any(s == "multiple" for s in statuses):
+        return "".join(out), "multiple", conf, reason
+    if any(s == "blank" for s in statuses):
+        return "".join(out), "uncertain", min(conf, 0.4), "digit missing"
+    if any(s == "uncertain" for s in statuses):
+        return "".join(out), "uncertain", conf, reason
+    return "".join(out), "answered", conf, reason

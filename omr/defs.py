@@ -1,0 +1,35 @@
+"""Every recognition threshold in one place, in physical units where it has one.
+
+Distances are millimetres on the printed page; fills are the share of a box
+interior covered by ink (0..1); darkness is how much darker than the local
+paper a pixel is (0 = paper, 1 = black).
+"""
+
+# --- input ---------------------------------------------------------------
+MAX_PIXELS = 120_000_000  # refuse images larger than this (a 600-dpi A3 is ~70 MP)
+MAX_SIDE_PX = 20_000  # refuse images with a side longer than this
+MAX_FILE_PAGES = 2_000  # refuse files that claim more pages than this
+WORK_LONG_SIDE_PX = 3_000  # pages are scaled down to at most this long side on load (~10 px/mm for A4)
+PDF_RENDER_DPI = 200  # resolution for PDF pages that are not a single scanned image
+
+# --- alignment -----------------------------------------------------------
+MIN_MARKERS = 3  # fewer corner markers than this: the page cannot be placed reliably
+ALIGN_GOOD_RMS_MM = 0.35  # marker corner residual that counts as a perfect fit
+ALIGN_MAX_RMS_MM = 2.5  # beyond this the fit is rejected
+REFINE_SEARCH_MM = 1.6  # how far a box's printed border is searched around its expected place
+
+# --- marks ---------------------------------------------------------------
+INTERIOR_INSET_MM = 0.75  # measure inside the printed border, this far in from its outer edge
+RING_INNER_MM = 0.9  # the ring outside a box, for a mark drawn around it and for the paper level
+RING_OUTER_MM = 1.8
+INK_DARKNESS = 0.28  # a pixel this much darker than the paper is ink
+EMPTY_FILL = 0.025  # below: nothing in the box
+MARK_FILL = 0.07  # at or above (with enough extent): a deliberate mark
+MARK_SPAN = 0.45  # a deliberate mark reaches across at least this share of the interior
+STRONG_FILL = 0.20  # at or above: a mark whatever its shape
+FILLED_FILL = 0.72  # at or above: a solidly filled box (a cancelled choice beside a cross)
+RING_MARK_FILL = 0.10  # ink over this share of the ring with an empty interior: a ring drawn around
+
+# --- decisions -----------------------------------------------------------
+ACCEPT_CONFIDENCE = 0.75  # a field below this goes to a reviewer
+TEXT_INK_FILL = 0.004  # share of a free-text area covered by ink (rules removed) that counts as writing

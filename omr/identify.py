@@ -1,0 +1,99 @@
+"""Which form, page and sheet an aligned page is: its QR code, or failing that its printed footer.
+
+Works on the aligned page (``layout.PX_PER_MM`` px/mm), where the QR code and
+the footer text are at known places whatever the template.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from omr import tesseract
+from omr.errors import ExternalToolError
+from omr.identity import PageIdentity, parse_payload
+from omr.layout import CONTENT_LEFT, PX_PER_MM, QR_SIZE, QR_X, QR_Y
+from omr.template import list_templates, load_template
+
+GrayImage = npt.NDArray[np.uint8]
+
+_QR = cv2.QRCodeDetector()
+
+
+def _crop(img: GrayImage, x: float, y: float, w: float, h: float) -> GrayImage:
+    H, W = img.shape
+    x0, y0 = max(0, int(x * PX_PER_MM)), max(0, int(y * PX_PER_MM))
+    x1, y1 = min(W, int((x + w) * PX_PER_MM)), min(H, int((y + h) * PX_PER_MM))
+    return img[y0:y1, x0:x1]
+
+
+def decode_qr(img: GrayImage) -> PageIdentity | None:
+    """Decode our QR payload from an image (any orientation); None when there is none."""
+    variants = [img]
+    variants.append(cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
+    variants.append(cv2.threshold(cv2.GaussianBlur(variants[1], (5, 5), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1])
+    for v in variants:
+        try:
+            text, _, _ = _QR.detectAndDecode(v)
+        except cv2.error:
+            continue
+        if text:
+            ident = parse_payload(text)
+            if ident:
+                return ident
+    return None
+
+
+def qr_from_aligned(aligned: GrayImage) -> PageIdentity | None:
+    margin = 4.0
+    crop = _crop(aligned, QR_X - margin, QR_Y - margin, QR_SIZE + 2 * margin, QR_SIZE + 2 * margin)
+    return decode_qr(np.ascontiguousarray(crop))
+
+
+def _norm(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s.lower())
+    return "".join(ch for ch in s if ch.isalnum() or ch in "-|·.:/ ")
+
+
+def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
+    """Read the printed serial, page number and template id from the footer with tesseract."""
+    try:
+        if not tesseract.available():
+            return None
+        band = _crop(aligned, CONTENT_LEFT - 2, 274.0, QR_X - CONTENT_LEFT, 19.0)
+        big = cv2.resize(band, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
+        text = tesseract.read_text(big, lang="vie", psm=6)
+    except ExternalToolError:
+        return None
+    t = _norm(text)
+    serial = re.search(r"so\s*phieu\s*[:.]?\s*(\d{4,8})", t)
+    page = re.search(r"trang\s*(\d+)\s*/\s*(\d+)", t)
+    ver = re.search(r"([a-z0-9][a-z0-9-]+)\s*[·.]?\s*v\s*(\d+)", t)
+    if not (serial and page):
+        return None
+    known = list_templates()
+    template = None
+    version = None
+    if ver:
+        cand = ver.group(1)
+        best = max(known, key=lambda k: _similar(k, cand), default=None)
+        if best and _similar(best, cand) >= 0.8:
+            template, version = best, int(ver.group(2))
+    if template is None:
+        return None
+    try:
+        t_obj = load_template(template)
+    except Exception:  # noqa: BLE001 - a broken template must not break identification
+        return None
+    if version != t_obj.version:
+        version = t_obj.version
+    return PageIdentity(template, version, int(page.group(1)), serial.group(1), None)
+
+
+def _similar(a: str, b: str) -> float:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b).ratio()

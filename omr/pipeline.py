@@ -1,0 +1,124 @@
+"""One scanned page in, one page result out: load → align → identify → read marks → decide.
+
+``process_page`` is the worker boundary: it takes an image and a little
+context and returns a small value (:class:`PageOutput`), so it runs the same
+in ``omr scan``'s process pool, in the service's workers, or on a task queue.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from omr import align, decide, identify, marks, text_fields
+from omr.errors import OmrError
+from omr.io import LoadedPage, iter_pages
+from omr.layout import FieldGeometry, layout
+from omr.results import FieldResult, PageResult
+from omr.template import Template, load_template
+
+GrayImage = npt.NDArray[np.uint8]
+
+
+@dataclass(slots=True)
+class PageOutput:
+    result: PageResult
+    aligned: GrayImage | None = None  # the page in template space, layout.PX_PER_MM px/mm
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    ocr: bool = True  # tesseract suggestions for free text, and the footer when the QR is unreadable
+
+
+def process_page(image: GrayImage, *, source: str, index: int, options: ScanOptions = ScanOptions()) -> PageOutput:
+    """Read one page image (grayscale uint8) into a :class:`PageResult`."""
+    res = PageResult(source=source, index=index, status="error")
+    try:
+        return _process(image, res, options)
+    except OmrError as exc:
+        res.status, res.error = "error", exc.message
+    except Exception as exc:  # noqa: BLE001 - one bad page never sinks a batch; the reason is kept
+        res.status, res.error = "error", f"internal error reading the page: {type(exc).__name__}: {exc}"
+    return PageOutput(res)
+
+
+def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOutput:
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise OmrError(f"expected a grayscale uint8 image, got {image.dtype} {image.shape}")
+    if float(image.std()) < 2.0:
+        res.status, res.error = "unrecognized", "blank page: no content"
+        return PageOutput(res)
+    found = align.find_markers(image)
+    fit = align.fit(found)
+    if fit is None or len(found) < 3 or fit.quality <= 0.0:
+        ident = identify.decode_qr(image)
+        res.status = "unrecognized"
+        if ident:
+            _set_identity(res, ident, "qr")
+            res.error = f"registration markers: found {len(found)} of 4; the page cannot be placed"
+        else:
+            res.error = f"not a known form: no QR code, {len(found)} of 4 registration markers"
+        return PageOutput(res)
+    aligned = fit.warp(image)
+    res.alignment_quality = fit.quality
+    ident = identify.qr_from_aligned(aligned)
+    how = "qr"
+    if ident is None:
+        ident = identify.decode_qr(image)
+    if ident is None and options.ocr:
+        ident = identify.ocr_footer(aligned)
+        how = "ocr"
+    if ident is None:
+        res.status, res.error = "unrecognized", "registration markers found but the QR code and the printed serial are unreadable"
+        return PageOutput(res, aligned)
+    _set_identity(res, ident, how)
+    try:
+        template = load_template(ident.template)
+    except OmrError:
+        res.status, res.error = "unrecognized", f"form '{ident.template}' is not a known template"
+        return PageOutput(res, aligned)
+    if template.version != ident.version:
+        res.status, res.error = "unrecognized", f"form '{ident.template}' version {ident.version} is not the loaded version {template.version}"
+        return PageOutput(res, aligned)
+    if not 1 <= ident.page <= template.page_count:
+        res.status, res.error = "unrecognized", f"form '{ident.template}' has no page {ident.page}"
+        return PageOutput(res, aligned)
+    res.fields = read_fields(aligned, template, ident.page, options)
+    res.status = "ok"
+    return PageOutput(res, aligned)
+
+
+def _set_identity(res: PageResult, ident, how: str) -> None:
+    res.template, res.version, res.page, res.sheet, res.agency = ident.template, ident.version, ident.page, ident.serial, ident.agency
+    res.identified_by = how
+
+
+def read_fields(aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions()) -> dict[str, FieldResult]:
+    """Read every field of one aligned page of ``template``."""
+    geo = layout(template).pages[page - 1]
+    dark = marks.darkness(aligned)
+    out: dict[str, FieldResult] = {}
+    for f in geo.fields:
+        out[f.id] = read_field(aligned, dark, f, options)
+    return out
+
+
+def read_field(aligned: GrayImage, dark, f: FieldGeometry, options: ScanOptions) -> FieldResult:
+    if f.kind == "text":
+        return text_fields.read_text_field(aligned, f, ocr=options.ocr)
+    return decide.decide_field(f, marks.measure_field(aligned, dark, f))
+
+
+def scan_file(path: str, *, options: ScanOptions = ScanOptions()) -> Iterator[PageOutput]:
+    """Every page of one file, read; unreadable pages come out as status "error"."""
+    for lp in iter_pages(path):
+        yield process_loaded(lp, options)
+
+
+def process_loaded(lp: LoadedPage, options: ScanOptions = ScanOptions()) -> PageOutput:
+    if lp.image is None:
+        return PageOutput(PageResult(source=lp.source, index=lp.index, status="error", error=lp.error))
+    return process_page(lp.image, source=lp.source, index=lp.index, options=options)
