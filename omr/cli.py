@@ -7,9 +7,10 @@
     omr tally RESULTS.jsonl --template T ...
     omr serve ... / omr user add NAME --role ROLE
 
-Exit codes: 0 success; 1 partial failure (some pages could not be read);
-2 bad usage or input; 3 invalid template; 4 unreadable input file;
-5 external program missing or failed.
+Exit codes: 0 success (every page read); 1 partial failure (some pages
+unreadable or not recognised: see their lines); 2 bad usage or input;
+3 invalid template; 4 no page could be read at all; 5 external program
+missing or failed.
 """
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--workers", "-j", type=int, default=1, help="worker processes (default 1)")
     sc.add_argument("--images-dir", help="also write each aligned page image here (PNG)")
     sc.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    sc.add_argument("--no-ocr", action="store_true", help="skip tesseract (free-text suggestions, footer fallback)")
     sc.set_defaults(func=_cmd_scan)
 
     # Commands that live outside the recognition core register themselves.

@@ -83,7 +83,7 @@ def pil_to_gray(im: Image.Image) -> GrayImage:
     return np.asarray(im.convert("L"), dtype=np.uint8)
 
 
-def _image_frames(path: str, data_source: str | io.BytesIO) -> Iterator[LoadedPage]:
+def _image_frames(path: str, data_source: str | io.BytesIO, start: int = 0, stop: int | None = None) -> Iterator[LoadedPage]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -100,6 +100,10 @@ def _image_frames(path: str, data_source: str | io.BytesIO) -> Iterator[LoadedPa
         return
     with im:
         for i, frame in enumerate(ImageSequence.Iterator(im)):
+            if i < start:
+                continue
+            if stop is not None and i >= stop:
+                break
             err = _check_size(*frame.size)
             if err:
                 yield LoadedPage(path, i, None, err)
@@ -114,7 +118,7 @@ def _image_frames(path: str, data_source: str | io.BytesIO) -> Iterator[LoadedPa
             yield LoadedPage(path, i, _fit(gray), dpi=float(dpi) if dpi else None)
 
 
-def _pdf_pages(path: str) -> Iterator[LoadedPage]:
+def _pdf_pages(path: str, start: int = 0, stop: int | None = None) -> Iterator[LoadedPage]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -138,7 +142,7 @@ def _pdf_pages(path: str) -> Iterator[LoadedPage]:
     if n > defs.MAX_FILE_PAGES:
         yield LoadedPage(path, 0, None, f"PDF has {n} pages, more than the {defs.MAX_FILE_PAGES}-page limit")
         return
-    for i in range(n):
+    for i in range(start, n if stop is None else min(n, stop)):
         try:
             img = _pdf_page_image(reader, i)
             if img is None:
@@ -174,13 +178,11 @@ def _pdf_page_image(reader, i: int) -> GrayImage | None:
     err = _check_size(raw_w, raw_h)
     if err:
         raise _PageError(err)
-    mb = page.mediabox
     # Rotation set on the page is applied by the viewer; apply it here too.
     gray = pil_to_gray(img_file.image)
     rot = int(page.get("/Rotate", 0) or 0) % 360
     if rot:
         gray = np.ascontiguousarray(np.rot90(gray, k=-(rot // 90)))
-    del mb
     return gray
 
 
@@ -205,22 +207,43 @@ def _pdf_render_page(path: str, i: int) -> GrayImage:
     return pil_to_gray(pages[0])
 
 
-def iter_pages(path: str) -> Iterator[LoadedPage]:
-    """Every page of one scan file, in file order, one at a time."""
+def iter_pages(path: str, start: int = 0, stop: int | None = None) -> Iterator[LoadedPage]:
+    """Every page of one scan file (or pages ``start`` to ``stop``), in file order, one at a time.
+
+    A file that cannot be opened at all yields one page (index 0) with the error."""
     try:
         size = os.path.getsize(path)
     except OSError as exc:
         yield LoadedPage(path, 0, None, f"cannot open: {exc.strerror or exc}")
         return
     if size == 0:
-        yield LoadedPage(path, 0, None, "file is empty (0 bytes)")
+        if start == 0:
+            yield LoadedPage(path, 0, None, "file is empty (0 bytes)")
         return
     with open(path, "rb") as fh:
         head = fh.read(8)
-    if head.startswith(b"%PDF"):
-        yield from _pdf_pages(path)
-    else:
-        yield from _image_frames(path, path)
+    pages = _pdf_pages(path, start, stop) if head.startswith(b"%PDF") else _image_frames(path, path, start, stop)
+    for page in pages:
+        if page.index >= start:  # a whole-file error is reported once, as page 0
+            yield page
+
+
+def count_pages(path: str) -> int:
+    """How many pages a file holds, cheaply; 1 for a file that cannot be opened (its error page)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith(b"%PDF"):
+            from pypdf import PdfReader
+
+            reader = PdfReader(path, strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                return 1
+            return max(1, min(len(reader.pages), defs.MAX_FILE_PAGES))
+        with Image.open(path) as im:
+            return max(1, min(getattr(im, "n_frames", 1), defs.MAX_FILE_PAGES))
+    except Exception:  # noqa: BLE001 - whatever is wrong is reported when the page is read
+        return 1
 
 
 def decode_image_bytes(data: bytes, source: str = "<bytes>") -> LoadedPage:

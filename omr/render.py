@@ -76,7 +76,7 @@ def render_pdf(
     fonts.register()
     form = layout(template)
     target = str(out) if isinstance(out, Path) else out
-    c = Canvas(target, pagesize=(PAGE_W * mm, PAGE_H * mm), pageCompression=1)
+    c = Canvas(target, pagesize=(PAGE_W * mm, PAGE_H * mm), pageCompression=1, initialFontName=fonts.REGULAR, initialFontSize=9)
     c.setTitle(f"{template.title} ({template.id} v{template.version})")
     c.setAuthor(template.issuer or "omr")
     c.setCreator("omr form render")

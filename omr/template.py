@@ -6,6 +6,7 @@ are :class:`TemplateError` and always name the file, the path inside it
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -262,8 +263,22 @@ def load_template_file(path: str | Path) -> Template:
     return t
 
 
-def list_templates(directory: Path = TEMPLATES_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.yaml"))
+def template_dirs() -> list[Path]:
+    """Where templates are looked up: the shipped folder, then ``OMR_TEMPLATE_PATH`` (os.pathsep-separated)."""
+    extra = [Path(p) for p in os.environ.get("OMR_TEMPLATE_PATH", "").split(os.pathsep) if p]
+    return [TEMPLATES_DIR, *extra]
+
+
+def _find(name: str) -> Path | None:
+    for d in template_dirs():
+        p = d / f"{name}.yaml"
+        if p.is_file():
+            return p
+    return None
+
+
+def list_templates() -> list[str]:
+    return sorted({p.stem for d in template_dirs() if d.is_dir() for p in d.glob("*.yaml")})
 
 
 @lru_cache(maxsize=64)
@@ -278,9 +293,10 @@ def load_template(name_or_path: str | Path) -> Template:
     if not (s.endswith((".yaml", ".yml")) or p.is_file()):
         if not re.fullmatch(r"[a-z0-9-]+", s):
             raise TemplateError(s, "(name)", "not a template id or a YAML file")
-        p = TEMPLATES_DIR / f"{s}.yaml"
-        if not p.is_file():
-            raise TemplateError(s, "(name)", f"no such template (shipped: {', '.join(list_templates()) or 'none'})")
+        found = _find(s)
+        if found is None:
+            raise TemplateError(s, "(name)", f"no such template (known: {', '.join(list_templates()) or 'none'})")
+        p = found
     try:
         mtime = p.stat().st_mtime
     except FileNotFoundError:
