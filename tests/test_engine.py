@@ -1,0 +1,237 @@
+"""The recognition core on rendered pages with marks of known meaning.
+
+Marks are drawn here with OpenCV at the layout's box positions; the sample
+generator (samples/) makes the varied, degraded pages the benchmarks use.
+On failure, the page image is written next to the test's tmp_path for a look.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from pdf2image import convert_from_path
+
+from omr.io import iter_pages
+from omr.layout import layout
+from omr.pipeline import ScanOptions, process_page
+from omr.render import render_pdf
+from omr.template import load_template
+
+DATA = Path(__file__).parent / "data"
+DPI = 200
+PPM = DPI / 25.4
+NO_OCR = ScanOptions(ocr=False)
+
+
+@pytest.fixture(scope="module")
+def mini():
+    os.environ["OMR_TEMPLATE_PATH"] = str(DATA)
+    return load_template("mini-form")
+
+
+@pytest.fixture(scope="module")
+def blank(mini, tmp_path_factory) -> np.ndarray:
+    pdf = tmp_path_factory.mktemp("form") / "mini.pdf"
+    render_pdf(mini, pdf, first_serial=123)
+    return np.array(convert_from_path(str(pdf), dpi=DPI, grayscale=True)[0])
+
+
+def _box(mini, field_id: str, value: int, digit: int | None = None):
+    _, f = layout(mini).field(field_id)
+    return next(o.box for o in f.options if o.value == value and (digit is None or o.digit == digit))
+
+
+def _px(box):
+    x, y, w, h = box
+    return x * PPM, y * PPM, w * PPM, h * PPM
+
+
+def cross(img, box, ink=40, scale=1.0, width=3):
+    x, y, w, h = _px(box)
+    cx, cy = x + w / 2, y + h / 2
+    d = w / 2 * scale * 0.9
+    cv2.line(img, (int(cx - d), int(cy - d)), (int(cx + d), int(cy + d)), ink, width)
+    cv2.line(img, (int(cx + d), int(cy - d)), (int(cx - d), int(cy + d)), ink, width)
+
+
+def tick(img, box, ink=40):
+    x, y, w, h = _px(box)
+    pts = np.array([[x + 0.15 * w, y + 0.55 * h], [x + 0.4 * w, y + 0.85 * h], [x + 0.95 * w, y + 0.1 * h]], np.int32)
+    cv2.polylines(img, [pts], False, ink, 3)
+
+
+def fill(img, box, ink=40):
+    x, y, w, h = _px(box)
+    cv2.rectangle(img, (int(x), int(y)), (int(x + w), int(y + h)), ink, -1)
+
+
+def dot(img, box, ink=90):
+    x, y, w, h = _px(box)
+    cv2.circle(img, (int(x + w * 0.4), int(y + h * 0.6)), 3, ink, -1)
+
+
+def ring(img, box, ink=40):
+    x, y, w, h = _px(box)
+    cv2.ellipse(img, (int(x + w / 2), int(y + h / 2)), (int(w * 0.85), int(h * 0.85)), 0, 0, 360, ink, 2)
+
+
+def read(img, tmp_path=None):
+    out = process_page(np.ascontiguousarray(img), source="t.png", index=0, options=NO_OCR)
+    if tmp_path is not None:
+        cv2.imwrite(str(tmp_path / "page.png"), img)
+    return out.result
+
+
+def test_clean_marks_read_exactly(mini, blank, tmp_path):
+    img = blank.copy()
+    cross(img, _box(mini, "gioi_tinh", 2))
+    tick(img, _box(mini, "do_tuoi", 4))
+    cross(img, _box(mini, "c01", 5), scale=2.2)  # a cross much bigger than the box
+    fill(img, _box(mini, "c02", 1))  # a fill alone is the answer
+    fill(img, _box(mini, "c03", 2))
+    cross(img, _box(mini, "c03", 4))  # a correction: the crossed box counts
+    cross(img, _box(mini, "cai_thien", 1))
+    cross(img, _box(mini, "cai_thien", 3))
+    for d, v in enumerate((0, 4, 7)):
+        cross(img, _box(mini, "ma_don_vi", v, d))
+    r = read(img, tmp_path)
+    assert r.status == "ok" and r.template == "mini-form" and r.sheet == "000123" and r.page == 1
+    got = {k: (f.value, f.status) for k, f in r.fields.items()}
+    assert got["gioi_tinh"] == (2, "answered")
+    assert got["do_tuoi"] == (4, "answered")
+    assert got["c01"] == (5, "answered")
+    assert got["c02"] == (1, "answered")
+    assert got["c03"] == (4, "answered") and r.fields["c03"].reason == "correction"
+    assert got["cai_thien"] == ([1, 3], "answered")
+    assert got["ma_don_vi"] == ("047", "answered")
+    assert got["y_kien"] == (None, "blank")
+    for f in r.fields.values():
+        assert 0.0 <= f.confidence <= 1.0
+
+
+def test_ambiguous_marks_go_to_review(mini, blank, tmp_path):
+    img = blank.copy()
+    cross(img, _box(mini, "gioi_tinh", 1))
+    cross(img, _box(mini, "gioi_tinh", 2))  # two marks
+    dot(img, _box(mini, "do_tuoi", 3))  # a faint dot alone
+    ring(img, _box(mini, "c01", 2))  # a ring drawn around a box
+    r = read(img, tmp_path)
+    assert r.fields["gioi_tinh"].status == "multiple"
+    assert r.fields["do_tuoi"].status == "uncertain"
+    assert r.fields["c01"].status == "uncertain"
+    assert r.fields["c02"].status == "blank"
+
+
+@pytest.mark.parametrize("ink", [40, 120, 150])  # black, ballpoint blue in gray, pencil
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_orientation_and_ink(mini, blank, ink, rotation):
+    img = blank.copy()
+    cross(img, _box(mini, "c02", 3), ink=ink, width=2)
+    tick(img, _box(mini, "gioi_tinh", 1), ink=ink)
+    rot = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[rotation]
+    if rot is not None:
+        img = cv2.rotate(img, rot)
+    r = read(img)
+    assert r.status == "ok"
+    assert (r.fields["c02"].value, r.fields["c02"].status) == (3, "answered")
+    assert (r.fields["gioi_tinh"].value, r.fields["gioi_tinh"].status) == (1, "answered")
+
+
+def test_skew_noise_and_jpeg(mini, blank):
+    img = blank.copy()
+    cross(img, _box(mini, "c01", 4))
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 2.5, 0.97)
+    img = cv2.warpAffine(img, m, (w, h), borderValue=255)
+    rng = np.random.default_rng(1)
+    img = np.clip(img.astype(np.int16) + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+    ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 40])
+    img = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
+    r = read(img)
+    assert r.status == "ok"
+    assert (r.fields["c01"].value, r.fields["c01"].status) == (4, "answered")
+    assert r.fields["c02"].status == "blank"
+
+
+def test_one_marker_hidden_uses_affine(mini, blank):
+    img = blank.copy()
+    cross(img, _box(mini, "c03", 5))
+    h, w = img.shape
+    cv2.rectangle(img, (w - int(20 * PPM), h - int(20 * PPM)), (w, h), 255, -1)  # a stain over the BR marker
+    r = read(img)
+    assert r.status == "ok"
+    assert (r.fields["c03"].value, r.fields["c03"].status) == (5, "answered")
+    assert r.alignment_quality is not None and r.alignment_quality < 1.0
+
+
+def test_one_bit_scan(mini, blank):
+    img = blank.copy()
+    cross(img, _box(mini, "c01", 2), ink=130)
+    _, bw = cv2.threshold(img, 170, 255, cv2.THRESH_BINARY)
+    r = read(bw)
+    assert (r.fields["c01"].value, r.fields["c01"].status) == (2, "answered")
+
+
+def test_blank_and_foreign_pages_are_unrecognized_not_lost():
+    white = np.full((2000, 1400), 250, np.uint8)
+    r = read(white)
+    assert r.status == "unrecognized" and "blank" in r.error
+    rng = np.random.default_rng(3)
+    junk = white.copy()
+    for _ in range(40):
+        x, y = rng.integers(0, 1300), rng.integers(0, 1900)
+        cv2.circle(junk, (int(x), int(y)), int(rng.integers(5, 80)), int(rng.integers(0, 200)), -1)
+    r = read(junk)
+    assert r.status == "unrecognized" and r.error
+
+
+def test_bad_files_are_named_errors(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    good = cv2.imencode(".jpg", np.full((400, 300), 200, np.uint8))[1].tobytes()
+    (tmp_path / "cut.jpg").write_bytes(good[: len(good) // 2])
+    (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.4\n garbage")
+    (tmp_path / "text.tif").write_bytes(b"hello, not a tiff")
+    for name, words in [("empty.png", "empty"), ("cut.jpg", "damaged"), ("junk.pdf", "PDF"), ("text.tif", "image")]:
+        pages = list(iter_pages(str(tmp_path / name)))
+        assert len(pages) == 1 and pages[0].image is None, name
+        assert words.lower() in pages[0].error.lower(), (name, pages[0].error)
+
+
+def test_huge_image_refused_without_decoding(tmp_path):
+    from PIL import Image
+
+    # a 30000x30000 1-bit PNG is small on disk but 900 MP decoded
+    im = Image.new("1", (30000, 30000), 1)
+    p = tmp_path / "bomb.png"
+    im.save(p, optimize=False)
+    pages = list(iter_pages(str(p)))
+    assert pages[0].image is None and "limit" in pages[0].error
+
+
+def test_multipage_tiff_streams_pages(mini, blank, tmp_path):
+    from PIL import Image
+
+    a = Image.fromarray(blank)
+    b = Image.fromarray(cv2.rotate(blank, cv2.ROTATE_180))
+    p = tmp_path / "two.tif"
+    a.convert("1").save(p, save_all=True, append_images=[b.convert("1")], compression="group4")
+    pages = list(iter_pages(str(p)))
+    assert [pg.index for pg in pages] == [0, 1]
+    assert all(pg.image is not None and pg.image.dtype == np.uint8 for pg in pages)
+    r = read(pages[1].image)
+    assert r.status == "ok" and r.sheet == "000123"
+
+
+def test_scanner_pdf_takes_embedded_image(blank, tmp_path):
+    from PIL import Image
+
+    p = tmp_path / "scan.pdf"
+    Image.fromarray(blank).save(p, "PDF", resolution=DPI)
+    pages = list(iter_pages(str(p)))
+    assert len(pages) == 1 and pages[0].image is not None
+    # the embedded image is used as is (scaled to the working size), not re-rendered
+    assert abs(pages[0].image.shape[0] / pages[0].image.shape[1] - blank.shape[0] / blank.shape[1]) < 0.01
