@@ -32,10 +32,13 @@ def _crop(img: GrayImage, x: float, y: float, w: float, h: float) -> GrayImage:
 
 def decode_qr(img: GrayImage) -> PageIdentity | None:
     """Decode our QR payload from an image (any orientation); None when there is none."""
-    variants = [img]
-    variants.append(cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
-    variants.append(cv2.threshold(cv2.GaussianBlur(variants[1], (5, 5), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1])
-    for v in variants:
+    def variants():
+        yield img
+        big = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        yield big
+        yield cv2.threshold(cv2.GaussianBlur(big, (5, 5), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+
+    for v in variants():
         try:
             text, _, _ = _QR.detectAndDecode(v)
         except cv2.error:

@@ -36,41 +36,43 @@ def _px(v: float) -> int:
     return int(round(v * PX_PER_MM))
 
 
+_TEMPLATES: dict[tuple[int, int, int], npt.NDArray[np.float32]] = {}
+
+
 def _frame_template(w: int, h: int, stroke: int) -> npt.NDArray[np.float32]:
-    t = np.zeros((h, w), np.float32)
-    t[:stroke, :] = 1
-    t[-stroke:, :] = 1
-    t[:, :stroke] = 1
-    t[:, -stroke:] = 1
+    key = (w, h, stroke)
+    t = _TEMPLATES.get(key)
+    if t is None:
+        t = np.zeros((h, w), np.float32)
+        t[:stroke, :] = 1
+        t[-stroke:, :] = 1
+        t[:, :stroke] = 1
+        t[:, -stroke:] = 1
+        _TEMPLATES[key] = t
     return t
 
 
-def _locate_box(dark: npt.NDArray[np.float32], box: tuple[float, float, float, float]) -> tuple[float, float, float]:
+def _locate_box(gray: GrayImage, box: tuple[float, float, float, float]) -> tuple[float, float, float]:
     """Best shift (dx, dy in px) of the printed border near ``box`` and the match score."""
     x, y, w, h = box
     s = _px(defs.REFINE_SEARCH_MM)
     bx, by, bw, bh = _px(x), _px(y), _px(w), _px(h)
-    H, W = dark.shape
+    H, W = gray.shape
     x0, y0 = max(0, bx - s), max(0, by - s)
     x1, y1 = min(W, bx + bw + s), min(H, by + bh + s)
-    roi = dark[y0:y1, x0:x1]
+    roi = gray[y0:y1, x0:x1]
     if roi.shape[0] < bh + 1 or roi.shape[1] < bw + 1:
         return 0.0, 0.0, 0.0
     tpl = _frame_template(bw, bh, max(2, _px(0.3)))
-    res = cv2.matchTemplate(roi, tpl, cv2.TM_CCOEFF_NORMED)
+    # correlation with a dark frame == correlation of the inverted image with a bright one
+    res = cv2.matchTemplate((255 - roi).astype(np.float32), tpl, cv2.TM_CCOEFF_NORMED)
     _, score, _, loc = cv2.minMaxLoc(res)
     return float(loc[0] + x0 - bx), float(loc[1] + y0 - by), float(score)
 
 
-def darkness(gray: GrayImage) -> npt.NDArray[np.float32]:
-    """0 = white .. 1 = black, lightly smoothed so single noise pixels do not count as ink."""
-    g = cv2.GaussianBlur(gray, (3, 3), 0)
-    return (255.0 - g.astype(np.float32)) / 255.0
-
-
-def measure_field(gray: GrayImage, dark: npt.NDArray[np.float32], field: FieldGeometry) -> list[BoxMeasure]:
+def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     """Measure every option box of one field."""
-    shifts = [_locate_box(dark, o.box) for o in field.options]
+    shifts = [_locate_box(gray, o.box) for o in field.options]
     good = [(dx, dy) for dx, dy, sc in shifts if sc > 0.35]
     if good:
         fdx = float(np.median([g[0] for g in good]))
@@ -91,38 +93,45 @@ def measure_field(gray: GrayImage, dark: npt.NDArray[np.float32], field: FieldGe
 def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeasure:
     x, y, w, h = o.box
     H, W = gray.shape
+    shift = (sx / PX_PER_MM, sy / PX_PER_MM)
     bx, by = x * PX_PER_MM + sx, y * PX_PER_MM + sy
     bw, bh = w * PX_PER_MM, h * PX_PER_MM
     ins = defs.INTERIOR_INSET_MM * PX_PER_MM
-    ix0, iy0 = int(round(bx + ins)), int(round(by + ins))
-    ix1, iy1 = int(round(bx + bw - ins)), int(round(by + bh - ins))
     ro = defs.RING_OUTER_MM * PX_PER_MM
     ri = defs.RING_INNER_MM * PX_PER_MM
     ox0, oy0 = max(0, int(bx - ro)), max(0, int(by - ro))
     ox1, oy1 = min(W, int(bx + bw + ro)), min(H, int(by + bh + ro))
+    # interior and ring-exclusion rectangles, relative to the region
+    ix0, iy0 = int(round(bx + ins)) - ox0, int(round(by + ins)) - oy0
+    ix1, iy1 = int(round(bx + bw - ins)) - ox0, int(round(by + bh - ins)) - oy0
+    ex0, ey0 = max(0, int(bx - ri) - ox0), max(0, int(by - ri) - oy0)
+    ex1, ey1 = int(bx + bw + ri) - ox0, int(by + bh + ri) - oy0
     region = gray[oy0:oy1, ox0:ox1]
-    if region.size == 0 or ix1 <= ix0 or iy1 <= iy0:
-        return BoxMeasure(o, 0.0, 0.0, 0.0, 0.0, (sx / PX_PER_MM, sy / PX_PER_MM))
-    # ring mask: outside the box by RING_INNER..RING_OUTER
-    yy, xx = np.mgrid[oy0:oy1, ox0:ox1]
-    outside_inner = (xx < bx - ri) | (xx >= bx + bw + ri) | (yy < by - ri) | (yy >= by + bh + ri)
-    ring_mask = outside_inner
-    ring_px = region[ring_mask]
+    if region.size == 0 or ix1 <= ix0 or iy1 <= iy0 or ix0 < 0 or iy0 < 0:
+        return BoxMeasure(o, 0.0, 0.0, 0.0, 0.0, shift)
+    ring_mask = np.ones(region.shape, bool)
+    ring_mask[ey0:ey1, ex0:ex1] = False
+    g = cv2.blur(region, (3, 3)).astype(np.float32)
+    ring_px = g[ring_mask]
     # paper level: a bright percentile of the ring (labels and marks are darker)
-    paper = float(np.percentile(ring_px, 80)) if ring_px.size else 255.0
+    if ring_px.size:
+        k = int(ring_px.size * 0.8)
+        paper = float(np.partition(ring_px, k)[k])
+    else:
+        paper = 255.0
     paper = max(paper, 60.0)
-    g = cv2.GaussianBlur(region, (3, 3), 0).astype(np.float32)
-    dark = np.clip((paper - g) / paper, 0.0, 1.0)
-    inner = dark[iy0 - oy0 : iy1 - oy0, ix0 - ox0 : ix1 - ox0]
+    dark = (paper - g) * (1.0 / paper)
+    inner = dark[iy0:iy1, ix0:ix1]
     ink = inner > defs.INK_DARKNESS
-    fill = float(ink.mean()) if ink.size else 0.0
-    if fill > 0:
-        rows = (ink.sum(axis=1) >= 2).mean()
-        cols = (ink.sum(axis=0) >= 2).mean()
-        span = float(max(rows, cols))
+    n_ink = int(ink.sum())
+    fill = n_ink / ink.size
+    if n_ink:
+        rows = float((ink.sum(axis=1) >= 2).mean())
+        cols = float((ink.sum(axis=0) >= 2).mean())
+        span = max(rows, cols)
         contrast = float(np.median(inner[ink]))
     else:
         span = contrast = 0.0
-    ring_ink = dark[ring_mask] > defs.INK_DARKNESS
-    ring = float(ring_ink.mean()) if ring_ink.size else 0.0
-    return BoxMeasure(o, fill, span, ring, contrast, (sx / PX_PER_MM, sy / PX_PER_MM))
+    ring_dark = dark[ring_mask]
+    ring = float((ring_dark > defs.INK_DARKNESS).mean()) if ring_dark.size else 0.0
+    return BoxMeasure(o, float(fill), span, ring, contrast, shift)
