@@ -19,6 +19,8 @@ from typing import Any
 
 import cv2
 
+cv2.setNumThreads(1)  # one page per process: parallelism comes from the worker pool
+
 from omr.errors import OmrError
 from omr.io import count_pages, expand_inputs, iter_pages
 from omr.pipeline import ScanOptions, process_loaded
