@@ -9,7 +9,7 @@ paper a pixel is (0 = paper, 1 = black).
 MAX_PIXELS = 120_000_000  # refuse images larger than this (a 600-dpi A3 is ~70 MP)
 MAX_SIDE_PX = 20_000  # refuse images with a side longer than this
 MAX_FILE_PAGES = 2_000  # refuse files that claim more pages than this
-WORK_LONG_SIDE_PX = 2_600  # pages are scaled down to at most this long side on load (~8.8 px/mm for A4)
+WORK_LONG_SIDE_PX = 4_200  # pages are scaled down to at most this long side on load (a 360-dpi A4; phone photos keep their detail)
 PDF_RENDER_DPI = 200  # resolution for PDF pages that are not a single scanned image
 
 # --- alignment -----------------------------------------------------------

@@ -74,7 +74,10 @@ def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
     t = _norm(text)
     serial = re.search(r"so\s*phieu\s*[:.]?\s*(\d{4,8})", t)
     page = re.search(r"trang\s*(\d+)\s*/\s*(\d+)", t)
-    ver = re.search(r"([a-z0-9][a-z0-9-]+)\s*[·.]?\s*v\s*(\d+)", t)
+    ver = re.search(r"([a-z0-9][a-z0-9-]*[a-z0-9])\s*[·.\-–]?\s*v\s*(\d+)\s*$", t) or re.search(
+        r"([a-z0-9][a-z0-9-]*[a-z0-9])\s*[·.\-–]?\s*v\s*(\d+)", t
+    )
+    agency = re.search(r"(?i)đơn\s*vị\s*[:.]?\s*([A-Za-z0-9._-]{1,20})", unicodedata.normalize("NFC", text))
     if not (serial and page):
         return None
     known = list_templates()
@@ -93,7 +96,7 @@ def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
         return None
     if version != t_obj.version:
         version = t_obj.version
-    return PageIdentity(template, version, int(page.group(1)), serial.group(1), None)
+    return PageIdentity(template, version, int(page.group(1)), serial.group(1), agency.group(1) if agency else None)
 
 
 def _similar(a: str, b: str) -> float:

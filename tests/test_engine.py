@@ -235,3 +235,34 @@ def test_scanner_pdf_takes_embedded_image(blank, tmp_path):
     assert len(pages) == 1 and pages[0].image is not None
     # the embedded image is used as is (scaled to the working size), not re-rendered
     assert abs(pages[0].image.shape[0] / pages[0].image.shape[1] - blank.shape[0] / blank.shape[1]) < 0.01
+
+
+def test_phone_photo_with_perspective_and_uneven_light(mini, blank):
+    img = blank.copy()
+    cross(img, _box(mini, "c01", 4), ink=60, width=2)
+    cross(img, _box(mini, "gioi_tinh", 1), ink=60, width=2)
+    h, w = img.shape
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[420, 380], [2550, 260], [2790, 3690], [230, 3800]])
+    photo = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (3000, 4000), borderValue=70)
+    yy, xx = np.mgrid[0:4000, 0:3000]
+    light = 0.55 + 0.45 * (xx / 3000) * (1 - 0.5 * yy / 4000)
+    photo = cv2.GaussianBlur(np.clip(photo * light, 0, 255).astype(np.uint8), (5, 5), 1.2)
+    r = read(photo)
+    assert r.status == "ok", r.error
+    assert (r.fields["c01"].value, r.fields["c01"].status) == (4, "answered")
+    assert (r.fields["gioi_tinh"].value, r.fields["gioi_tinh"].status) == (1, "answered")
+    assert r.fields["c02"].status == "blank"
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract-ocr is not installed")
+def test_unreadable_qr_falls_back_to_printed_footer(mini, blank):
+    img = blank.copy()
+    from omr.layout import QR_SIZE, QR_X, QR_Y
+
+    cv2.rectangle(img, (int(QR_X * PPM), int(QR_Y * PPM)), (int((QR_X + QR_SIZE) * PPM), int((QR_Y + QR_SIZE) * PPM)), 255, -1)
+    r = process_page(img, source="t.png", index=0, options=ScanOptions(ocr=True)).result
+    assert r.status == "ok", r.error
+    assert (r.template, r.sheet, r.page, r.identified_by) == ("mini-form", "000123", 1, "ocr")
+    r2 = process_page(img, source="t.png", index=0, options=NO_OCR).result
+    assert r2.status == "unrecognized" and "QR" in r2.error
