@@ -72,7 +72,7 @@ def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
     except ExternalToolError:
         return None
     t = _norm(text)
-    serial = re.search(r"so\s*phieu\s*[:.]?\s*(\d{4,8})", t)
+    serial = re.search(r"s\w{0,2}\s*ph\w*\s*[:.]?\s*(\d{6})\b", t) or re.search(r"\b(\d{6})\b", t)
     page = re.search(r"trang\s*(\d+)\s*/\s*(\d+)", t)
     ver = re.search(r"([a-z0-9][a-z0-9-]*[a-z0-9])\s*[·.\-–]?\s*v\s*(\d+)\s*$", t) or re.search(
         r"([a-z0-9][a-z0-9-]*[a-z0-9])\s*[·.\-–]?\s*v\s*(\d+)", t
