@@ -43,6 +43,9 @@ def _detector() -> cv2.aruco.ArucoDetector:
     params.adaptiveThreshWinSizeStep = 8
     params.minMarkerPerimeterRate = 0.02
     params.polygonalApproxAccuracyRate = 0.05
+    # sample only the middle of each cell: ink bleed or a heavy threshold eats the cell edges
+    params.perspectiveRemoveIgnoredMarginPerCell = 0.3
+    params.maxErroneousBitsInBorderRate = 0.5
     return cv2.aruco.ArucoDetector(aruco_dictionary(), params)
 
 
@@ -82,6 +85,8 @@ def find_markers(gray: GrayImage) -> dict[int, Corners]:
         detect(small)
     if len(found) < 4:  # uneven light, low contrast: normalise locally and try again
         detect(cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(small))
+    if len(found) < 3:  # ink bleed / heavy threshold: thin the black back down
+        detect(cv2.dilate(small, np.ones((3, 3), np.uint8)))
     if found and f < 1:
         # refine the corners on the full-resolution image
         pts = np.concatenate(list(found.values())).reshape(-1, 1, 2)

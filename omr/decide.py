@@ -48,9 +48,13 @@ def classify(m: BoxMeasure) -> BoxClass:
         upper = (defs.FILLED_FILL - f) / (defs.FILLED_FILL - defs.STRONG_FILL) * 3  # not quite filled
         margin = min(max(by_fill, by_shape), upper)
         return BoxClass(m, "marked", 0.5 + 0.5 * _clamp01(margin))
-    if f >= defs.EMPTY_FILL or m.ring >= defs.RING_MARK_FILL:
+    if f >= defs.EMPTY_FILL or m.ring >= defs.RING_MARK_FILL or m.faint >= defs.FAINT_FILL:
         return BoxClass(m, "marginal", 0.5)
-    margin = min((defs.EMPTY_FILL - f) / defs.EMPTY_FILL, (defs.RING_MARK_FILL - m.ring) / defs.RING_MARK_FILL * 2)
+    margin = min(
+        (defs.EMPTY_FILL - f) / defs.EMPTY_FILL,
+        (defs.RING_MARK_FILL - m.ring) / defs.RING_MARK_FILL * 2,
+        (defs.FAINT_FILL - m.faint) / defs.FAINT_FILL * 2,
+    )
     return BoxClass(m, "empty", 0.5 + 0.5 * _clamp01(margin))
 
 
@@ -61,6 +65,8 @@ def _readings(boxes: list[BoxClass]) -> list[MarkReading]:
 def _marginal_reason(b: BoxClass) -> str:
     if b.m.fill < defs.EMPTY_FILL and b.m.ring >= defs.RING_MARK_FILL:
         return "mark around the box"
+    if b.m.fill < defs.EMPTY_FILL:
+        return "faint mark"
     if b.m.span >= defs.MARK_SPAN:
         return "thin stroke"
     return "faint mark"

@@ -37,6 +37,7 @@ def decode_qr(img: GrayImage) -> PageIdentity | None:
         big = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         yield big
         yield cv2.threshold(cv2.GaussianBlur(big, (5, 5), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+        yield cv2.dilate(big, np.ones((3, 3), np.uint8))  # ink bleed: thin the modules back
 
     for v in variants():
         try:

@@ -30,6 +30,7 @@ class BoxMeasure:
     ring: float  # share of the ring just outside the box that is ink
     contrast: float  # darkness of the ink that is there (median), 0..1
     shift_mm: tuple[float, float]  # where the printed border was found, relative to the layout
+    faint: float = 0.0  # share of the interior with at least faint ink (light pencil, a smudge)
 
 
 def _px(v: float) -> int:
@@ -87,6 +88,13 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
         else:
             sx, sy = fdx, fdy
         out.append(_measure_box(gray, o, sx, sy))
+    # Printed lines near a row (a table rule, a header) put the same ink in every box's
+    # ring; a ring drawn around one box stands out from its neighbours.
+    if len(out) >= 2:
+        base = min(m.ring for m in out)
+        if base > 0:
+            for m in out:
+                m.ring = max(0.0, m.ring - base)
     return out
 
 
@@ -132,6 +140,34 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeas
         contrast = float(np.median(inner[ink]))
     else:
         span = contrast = 0.0
+    faint = float((inner > defs.FAINT_DARKNESS).mean())
     ring_dark = dark[ring_mask]
     ring = float((ring_dark > defs.INK_DARKNESS).mean()) if ring_dark.size else 0.0
-    return BoxMeasure(o, float(fill), span, ring, contrast, shift)
+    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint)
+
+
+def calibrate(measures: list[BoxMeasure]) -> list[BoxMeasure]:
+    """Remove a page-wide baseline: what every box shows when empty.
+
+    A heavy scanner threshold thickens the printed borders into the interior,
+    a grey paper or a 1-bit dither speckles it; most boxes on a page are empty,
+    so the lower quartile of their fills is that baseline.
+    """
+    if len(measures) < 8:
+        return measures
+    fills = np.array([m.fill for m in measures])
+    faints = np.array([m.faint for m in measures])
+    rings = np.array([m.ring for m in measures])
+    base_f = float(np.percentile(fills, 25))
+    base_faint = float(np.percentile(faints, 25))
+    base_r = float(np.percentile(rings, 25))
+    if base_f < 0.004 and base_faint < 0.01 and base_r < 0.01:
+        return measures
+    out = []
+    for m in measures:
+        out.append(
+            BoxMeasure(
+                m.option, max(0.0, m.fill - base_f), m.span, max(0.0, m.ring - base_r), m.contrast, m.shift_mm, max(0.0, m.faint - base_faint)
+            )
+        )
+    return out

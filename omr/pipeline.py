@@ -15,7 +15,7 @@ import numpy.typing as npt
 from omr import align, decide, identify, marks, text_fields
 from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
-from omr.layout import FieldGeometry, layout
+from omr.layout import layout
 from omr.results import FieldResult, PageResult
 from omr.template import Template, load_template
 
@@ -100,13 +100,18 @@ def _set_identity(res: PageResult, ident, how: str) -> None:
 def read_fields(aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions()) -> dict[str, FieldResult]:
     """Read every field of one aligned page of ``template``."""
     geo = layout(template).pages[page - 1]
-    return {f.id: read_field(aligned, f, options) for f in geo.fields}
-
-
-def read_field(aligned: GrayImage, f: FieldGeometry, options: ScanOptions = ScanOptions()) -> FieldResult:
-    if f.kind == "text":
-        return text_fields.read_text_field(aligned, f, ocr=options.ocr)
-    return decide.decide_field(f, marks.measure_field(aligned, f))
+    boxed = [f for f in geo.fields if f.kind != "text"]
+    measured = [marks.measure_field(aligned, f) for f in boxed]
+    flat = marks.calibrate([m for ms in measured for m in ms])
+    out: dict[str, FieldResult] = {}
+    k = 0
+    for f, ms in zip(boxed, measured):
+        out[f.id] = decide.decide_field(f, flat[k : k + len(ms)])
+        k += len(ms)
+    for f in geo.fields:
+        if f.kind == "text":
+            out[f.id] = text_fields.read_text_field(aligned, f, ocr=options.ocr)
+    return {f.id: out[f.id] for f in geo.fields}
 
 
 def scan_file(path: str, *, options: ScanOptions = ScanOptions()) -> Iterator[PageOutput]:

@@ -266,3 +266,20 @@ def test_unreadable_qr_falls_back_to_printed_footer(mini, blank):
     assert (r.template, r.sheet, r.page, r.identified_by) == ("mini-form", "000123", 1, "ocr")
     r2 = process_page(img, source="t.png", index=0, options=NO_OCR).result
     assert r2.status == "unrecognized" and "QR" in r2.error
+
+
+def test_very_light_pencil_goes_to_review_not_blank(mini, blank):
+    img = blank.copy()
+    cross(img, _box(mini, "c02", 2), ink=200, width=3)  # darkness ~0.2: below ink, above faint
+    r = read(img)
+    assert r.fields["c02"].status == "uncertain"
+    assert r.fields["c01"].status == "blank"
+
+
+def test_thick_borders_from_a_heavy_threshold_are_calibrated_away(mini, blank):
+    img = cv2.erode(blank, np.ones((3, 3), np.uint8))  # every printed line 1 px (0.13 mm) thicker each side
+    cross(img, _box(mini, "c01", 3))
+    r = read(img)
+    assert (r.fields["c01"].value, r.fields["c01"].status) == (3, "answered")
+    assert r.fields["c02"].status == "blank"
+    assert r.fields["gioi_tinh"].status == "blank"
