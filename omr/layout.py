@@ -36,8 +36,8 @@ QR_Y = 274.0
 BOX = 5.0  # check box side; >= 4.5 mm so a cross fits inside
 CODE_BOX = 4.5
 BOX_STROKE_PT = 0.8
-OPTION_PITCH = 8.5  # vertical distance between stacked option boxes (3.5 mm gap)
-GRID_COL_W = 17.0  # width of one option column in a grid (12 mm between boxes)
+OPTION_PITCH = 8.0  # vertical distance between stacked option boxes (3 mm gap)
+GRID_COL_W = 15.5  # width of one option column in a grid (10.5 mm between boxes)
 CODE_COL_PITCH = 7.5
 CODE_ROW_PITCH = 6.5
 
@@ -267,7 +267,7 @@ def _header_first_page(c: _Cursor) -> None:
     c.y = max(y_left, y_right) + 4.0
     c.y = c.text_block(t.title, font=BOLD, size=14.0, anchor="middle", line_mm=6.2)
     if t.subtitle:
-        c.y = c.text_block(t.subtitle, font=BOLD, size=10.5, anchor="middle", x=CONTENT_LEFT + 8, width=CONTENT_W - 16)
+        c.y = c.text_block(t.subtitle, font=BOLD, size=10.5, anchor="middle")
     c.y += 1.5
     if t.intro:
         c.y = c.text_block(t.intro, font=ITALIC, size=9.0)
@@ -302,9 +302,9 @@ def _instructions(c: _Cursor, *, full: bool) -> None:
 
 def _header_next_page(c: _Cursor, page_count: int) -> None:
     c.y += 1.5
-    c.y = c.text_block(f"{c.t.title} (tiếp theo, trang {c.page_no}/{page_count})", font=ITALIC, size=8.5, anchor="middle", x=CONTENT_LEFT + 12, width=CONTENT_W - 24)
-    c.y += 2.0
-    _instructions(c, full=False)
+    c.y = c.text_block(f"{c.t.title} (tiếp theo, trang {c.page_no}/{page_count})", font=BOLD, size=9.0, anchor="middle", x=CONTENT_LEFT + 12, width=CONTENT_W - 24)
+    c.y = c.text_block(c.t.instructions, font=ITALIC, size=8.5, anchor="middle", x=CONTENT_LEFT + 12, width=CONTENT_W - 24)
+    c.y += 1.5
 
 
 def _footer(c: _Cursor, page_count: int) -> None:
@@ -316,11 +316,13 @@ def _footer(c: _Cursor, page_count: int) -> None:
     c.items.append(Text(QR_X - 2.0, 290.0, f"{c.t.id} · v{c.t.version}", REGULAR, 6.5, "end"))
 
 
-def _section_title(c: _Cursor, title: str, note: str | None) -> None:
-    h = 6.0
-    c.items.append(Rect(CONTENT_LEFT, c.y, CONTENT_W, h, 0.0, fill_gray=0.88, stroke=False))
-    c.text_block(title, font=BOLD, size=10.0, x=CONTENT_LEFT + 1.5, width=CONTENT_W - 3, y=c.y + 0.6)
-    c.y += h + 1.2
+def _section_title(c: _Cursor, title: str, note: str | None, *, compact: bool = False) -> None:
+    size = 9.0 if compact else 10.0
+    lines = wrap(title, BOLD, size, CONTENT_W - 3)
+    h = (5.0 if compact else 6.0) + (len(lines) - 1) * 4.2
+    c.items.append(Rect(CONTENT_LEFT, c.y, CONTENT_W, h, 0.0, fill_gray=0.93 if compact else 0.88, stroke=False))
+    c.text_block(title, font=BOLD, size=size, x=CONTENT_LEFT + 1.5, width=CONTENT_W - 3, y=c.y + (0.4 if compact else 0.6), line_mm=4.2)
+    c.y += h + (0.6 if compact else 1.2)
     if note:
         c.y = c.text_block(note, font=ITALIC, size=8.5)
         c.y += 0.8
@@ -333,13 +335,34 @@ def _label(q: Question) -> str:
     return f"{q.number}. {text}" if q.number else text
 
 
+INLINE_TEXT_W = 62.0  # a short question and its options share one line: the text's column
+
+
 def _choice_question(c: _Cursor, q: Question) -> FieldGeometry:
     top = c.y
-    c.y = c.text_block(_label(q), font=BOLD if q.kind != "text" else BOLD, size=BODY_PT)
-    c.y += 1.2
     opts = q.option_list
     label_gap = 2.0
     lab_w = [text_width_mm(o.label, REGULAR, BODY_PT) for o in opts]
+    # One line when the question is short and all its options fit beside it.
+    inline_w = CONTENT_W - INLINE_TEXT_W
+    if (
+        (q.columns is None or q.columns >= len(opts))
+        and len(wrap(_label(q), BOLD, BODY_PT, INLINE_TEXT_W - 2)) == 1
+        and max(lab_w) + BOX + label_gap + 4.0 <= inline_w / len(opts)
+    ):
+        c.text_block(_label(q), font=BOLD, size=BODY_PT, width=INLINE_TEXT_W - 2, y=top + 1.6)
+        col_w = inline_w / len(opts)
+        result = []
+        for k, o in enumerate(opts):
+            x = CONTENT_LEFT + INLINE_TEXT_W + k * col_w
+            by = top + 0.5
+            c.items.append(Rect(x, by, BOX, BOX, BOX_STROKE_PT))
+            c.items.append(Text(x + BOX + label_gap, by + BOX / 2 + 1.2, o.label, REGULAR, BODY_PT))
+            result.append(OptionBox(o.value, (x, by, BOX, BOX), o.label))
+        c.y = top + OPTION_PITCH
+        return FieldGeometry(q.id, q.kind, q.text, (CONTENT_LEFT, top - 0.8, CONTENT_W, c.y - top + 0.8), result)
+    c.y = c.text_block(_label(q), font=BOLD, size=BODY_PT)
+    c.y += 1.2
     if q.columns:
         cols = min(q.columns, len(opts))
     else:
@@ -398,7 +421,7 @@ def _text_question(c: _Cursor, q: Question) -> FieldGeometry:
     top = c.y
     c.y = c.text_block(_label(q), font=BOLD)
     area_top = c.y + 0.5
-    pitch = 8.0
+    pitch = 7.5
     for i in range(q.lines or 3):
         y = area_top + (i + 1) * pitch
         c.items.append(Line(CONTENT_LEFT, y, CONTENT_RIGHT, y, 0.4, gray=0.45, dash=(0.6, 1.6)))
@@ -407,7 +430,12 @@ def _text_question(c: _Cursor, q: Question) -> FieldGeometry:
     return FieldGeometry(q.id, "text", q.text, (CONTENT_LEFT, top - 0.8, CONTENT_W, c.y - top + 0.8), [], area=area)
 
 
-def _grid_section(c: _Cursor, si: int, pi: int, questions: list[Question]) -> None:
+GRID_ROW_MIN = 8.2  # a grid row's height: 3.2 mm between the boxes of neighbouring rows
+GRID_PT = 8.5
+GRID_LINE = 3.8
+
+
+def _grid_section(c: _Cursor, si: int, pi: int, questions: list[Question], *, header: bool = True) -> None:
     opts = questions[0].option_list
     cols = len(opts)
     grid_w = cols * GRID_COL_W
@@ -419,27 +447,32 @@ def _grid_section(c: _Cursor, si: int, pi: int, questions: list[Question]) -> No
     head_lines = [wrap(o.label, BOLD, 7.5, GRID_COL_W - 1.2) for o in opts]
     hh = max(len(ls) for ls in head_lines) * 3.2 + 2.0
     top = c.y
-    c.items.append(Rect(gx, top, grid_w, hh, 0.4, fill_gray=0.95))
-    for k, lines in enumerate(head_lines):
+    if not header:
+        hh = 0.0
+    else:
+        c.items.append(Rect(gx, top, grid_w, hh, 0.4, fill_gray=0.95))
+    for k, lines in enumerate(head_lines if header else []):
         cx = gx + (k + 0.5) * GRID_COL_W
         y = top + (hh - len(lines) * 3.2) / 2 + 2.4
         for i, line in enumerate(lines):
             c.items.append(Text(cx, y + i * 3.2, line, BOLD, 7.5, "middle"))
         if k:
             c.items.append(Line(gx + k * GRID_COL_W, top, gx + k * GRID_COL_W, top + hh, 0.4))
-    c.items.append(Text(text_x + 1.0, top + hh - 1.6, "Tiêu chí", BOLD, 8.5))
+    if header:
+        c.items.append(Text(text_x + 1.0, top + hh - 1.6, "Tiêu chí", BOLD, 8.5))
     c.y = top + hh
     c.items.append(Line(CONTENT_LEFT, c.y, CONTENT_RIGHT, c.y, 0.5))
     for qi, q in enumerate(questions):
-        lines = wrap(q.text, REGULAR, 9.0, text_w)
-        h = max(9.0, len(lines) * 4.0 + 3.0)
+        lines = wrap(q.text, REGULAR, GRID_PT, text_w)
+        h = max(GRID_ROW_MIN, len(lines) * GRID_LINE + 2.8)
         row_top = c.y
         _check_fit(c, f"pages[{pi}].sections[{si}].questions[{qi}] ({q.id})", row_top + h)
         if q.number:
-            c.items.append(Text(text_x + num_w - 1.5, row_top + 4.6, f"{q.number}.", BOLD, 9.0, "end"))
-        y_text = row_top + (h - len(lines) * 4.0) / 2 + 3.0
+            y_num = row_top + (h - len(lines) * GRID_LINE) / 2 + 2.9
+            c.items.append(Text(text_x + num_w - 1.5, y_num, f"{q.number}.", BOLD, GRID_PT, "end"))
+        y_text = row_top + (h - len(lines) * GRID_LINE) / 2 + 2.9
         for i, line in enumerate(lines):
-            c.items.append(Text(text_x + num_w, y_text + i * 4.0, line, REGULAR, 9.0))
+            c.items.append(Text(text_x + num_w, y_text + i * GRID_LINE, line, REGULAR, GRID_PT))
         boxes = []
         for k, o in enumerate(opts):
             bx = gx + (k + 0.5) * GRID_COL_W - BOX / 2
@@ -459,14 +492,19 @@ def _layout_page(t: Template, pi: int) -> PageLayout:
         _header_first_page(c)
     else:
         _header_next_page(c, t.page_count)
+    prev_grid: list | None = None
     for si, section in enumerate(t.pages[pi].sections):
+        # a grid straight after a grid with the same options continues its table: no new header
+        continues = section.grid is not None and prev_grid == section.grid
         if section.title:
             _check_fit(c, f"pages[{pi}].sections[{si}]", c.y + 16.0)
-            _section_title(c, section.title, section.note)
+            _section_title(c, section.title, section.note, compact=continues)
         if section.grid is not None:
-            _grid_section(c, si, pi, section.questions)
-            c.y += 3.0
+            _grid_section(c, si, pi, section.questions, header=not continues)
+            prev_grid = section.grid
+            c.y += 2.0
             continue
+        prev_grid = None
         for qi, q in enumerate(section.questions):
             if q.kind in ("single", "multiple"):
                 fg = _choice_question(c, q)
@@ -476,7 +514,7 @@ def _layout_page(t: Template, pi: int) -> PageLayout:
                 fg = _text_question(c, q)
             _check_fit(c, f"pages[{pi}].sections[{si}].questions[{qi}] ({q.id})", c.y)
             c.fields.append(fg)
-            c.y += 2.2
+            c.y += 1.8
         c.y += 1.5
     if pi == t.page_count - 1 and t.closing:
         c.y += 1.0
