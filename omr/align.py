@@ -19,7 +19,7 @@ from omr.layout import PAGE_H, PAGE_W, PX_PER_MM, marker_positions
 GrayImage = npt.NDArray[np.uint8]
 Corners = npt.NDArray[np.float32]  # (4, 2): marker corners TL, TR, BR, BL in its own upright frame
 
-_DETECT_LONG_SIDE = 1200  # markers are 9 mm; ~4 px/mm (36 px a marker) is plenty to find them
+_DETECT_LONG_SIDE = 1000  # markers are 9 mm; ~3.4 px/mm (30 px a marker) is plenty to find them
 
 
 @dataclass(slots=True)
@@ -35,12 +35,17 @@ class Alignment:
         return cv2.warpPerspective(gray, self.matrix, size, flags=cv2.INTER_AREA, borderValue=255)
 
 
-def _detector() -> cv2.aruco.ArucoDetector:
+def _detector(thorough: bool) -> cv2.aruco.ArucoDetector:
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
-    params.adaptiveThreshWinSizeMin = 5
-    params.adaptiveThreshWinSizeMax = 53
-    params.adaptiveThreshWinSizeStep = 8
+    if thorough:  # many threshold windows: low contrast, uneven light
+        params.adaptiveThreshWinSizeMin = 5
+        params.adaptiveThreshWinSizeMax = 53
+        params.adaptiveThreshWinSizeStep = 8
+    else:  # a marker is ~30 px here: two windows around that size find it on a clean scan
+        params.adaptiveThreshWinSizeMin = 11
+        params.adaptiveThreshWinSizeMax = 27
+        params.adaptiveThreshWinSizeStep = 16
     params.minMarkerPerimeterRate = 0.02
     params.polygonalApproxAccuracyRate = 0.05
     # sample only the middle of each cell: ink bleed or a heavy threshold eats the cell edges
@@ -49,22 +54,25 @@ def _detector() -> cv2.aruco.ArucoDetector:
     return cv2.aruco.ArucoDetector(aruco_dictionary(), params)
 
 
-_DET: cv2.aruco.ArucoDetector | None = None
+_DETS: dict[bool, cv2.aruco.ArucoDetector] = {}
+
+
+def _det(thorough: bool) -> cv2.aruco.ArucoDetector:
+    if thorough not in _DETS:
+        _DETS[thorough] = _detector(thorough)
+    return _DETS[thorough]
 
 
 def find_markers(gray: GrayImage) -> dict[int, Corners]:
     """Our corner markers (ids 0-3) found in the image, in full-image pixels."""
-    global _DET
-    if _DET is None:
-        _DET = _detector()
     wanted = {m.id for m in marker_positions()}
     h, w = gray.shape
     f = min(1.0, _DETECT_LONG_SIDE / max(h, w))
     small = cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_LINEAR) if f < 1 else gray
     found: dict[int, Corners] = {}
 
-    def detect(img: GrayImage, ox: int = 0, oy: int = 0) -> None:
-        corners, ids, _ = _DET.detectMarkers(img)
+    def detect(img: GrayImage, ox: int = 0, oy: int = 0, thorough: bool = False) -> None:
+        corners, ids, _ = _det(thorough).detectMarkers(img)
         if ids is None:
             return
         for c, i in zip(corners, ids.ravel()):
@@ -81,18 +89,22 @@ def find_markers(gray: GrayImage) -> dict[int, Corners]:
     cw, ch = int(sw * 0.3), int(sh * 0.3)
     for ox, oy in ((0, 0), (sw - cw, 0), (0, sh - ch), (sw - cw, sh - ch)):
         detect(small[oy : oy + ch, ox : ox + cw], ox, oy)
-    if len(found) < 4:  # a photo, a shifted scan: the whole image
-        detect(small)
+    if len(found) < 4:  # a photo, a shifted scan: the whole image, every threshold window
+        detect(small, thorough=True)
     if len(found) < 4:  # uneven light, low contrast: normalise locally and try again
-        detect(cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(small))
+        detect(cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(small), thorough=True)
     if len(found) < 3:  # ink bleed / heavy threshold: thin the black back down
-        detect(cv2.dilate(small, np.ones((3, 3), np.uint8)))
+        detect(cv2.dilate(small, np.ones((3, 3), np.uint8)), thorough=True)
     if found and f < 1:
         # refine the corners on the full-resolution image
         pts = np.concatenate(list(found.values())).reshape(-1, 1, 2)
         win = max(2, int(round(1.5 / f)))
         crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)
-        pts = cv2.cornerSubPix(gray, pts.astype(np.float32), (win, win), (-1, -1), crit)
+        init = pts.astype(np.float32)
+        pts = cv2.cornerSubPix(gray, init.copy(), (win, win), (-1, -1), crit)
+        # a corner that wandered off (blur, a stroke touching the marker) keeps its first estimate
+        moved = np.linalg.norm((pts - init).reshape(-1, 2), axis=1) > 1.5 / f
+        pts[moved] = init[moved]
         for k, i in enumerate(list(found)):
             found[i] = pts[4 * k : 4 * k + 4].reshape(4, 2)
     return found
@@ -114,7 +126,8 @@ def fit(markers: dict[int, Corners]) -> Alignment | None:
     src = np.concatenate([markers[i] for i in ids]).astype(np.float32)
     dst = np.concatenate([_canonical_corners(i) for i in ids]).astype(np.float32)
     if len(ids) == 4:
-        m, _ = cv2.findHomography(src, dst, 0)
+        # robust: one bad corner (a stroke or stain on a marker) must not bend the page
+        m, _ = cv2.findHomography(src, dst, cv2.RANSAC, ransacReprojThreshold=0.6 * PX_PER_MM)
         model = "homography"
     elif len(ids) == 3:
         a, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
@@ -127,9 +140,14 @@ def fit(markers: dict[int, Corners]) -> Alignment | None:
     if m is None or not np.isfinite(m).all():
         return None
     proj = cv2.perspectiveTransform(src.reshape(-1, 1, 2), m).reshape(-1, 2)
-    rms_mm = float(np.sqrt(np.mean(np.sum((proj - dst) ** 2, axis=1)))) / PX_PER_MM
+    err = np.sqrt(np.sum((proj - dst) ** 2, axis=1)) / PX_PER_MM
+    # residual of the corners that agree (at most a quarter may be outliers), and how many did not
+    keep = np.sort(err)[: max(4, int(np.ceil(len(err) * 0.75)))]
+    rms_mm = float(np.sqrt(np.mean(keep**2)))
+    outliers = int((err > 1.0).sum())
     # The fit also has to look like a page: markers a sensible size after mapping.
     quality = float(np.clip(1.0 - max(0.0, rms_mm - defs.ALIGN_GOOD_RMS_MM) / defs.ALIGN_MAX_RMS_MM, 0.0, 1.0))
+    quality *= 1.0 - 0.5 * outliers / len(err)
     if len(ids) == 3:
         quality *= 0.9
     elif len(ids) == 2:
