@@ -137,3 +137,21 @@ def test_text_is_nfc() -> None:
     decomposed = unicodedata.normalize("NFD", "Hài lòng")
     t = parse_template(BROKEN.replace("options: nope", "options: yn").replace('"Có"', f'"{decomposed}"'), "x.yaml")
     assert t.question("q1").option_list[0].label == "Hài lòng"
+
+
+def test_printed_geometry_of_released_versions_never_moves() -> None:
+    """Forms already printed are read with today's layout: a released version's boxes must stay put.
+
+    If this fails after a layout change, either revert it or bump the template's
+    version (the QR code carries it) and record the new geometry here.
+    """
+    import hashlib
+    import json
+
+    pinned = json.loads((DATA / "geometry-sha256.json").read_text())
+    for name in SHIPPED:
+        t = load_template(name)
+        key = f"{t.id}@{t.version}"
+        digest = hashlib.sha256(json.dumps(geometry(t), sort_keys=True).encode()).hexdigest()
+        assert key in pinned, f"{key} is new: add its geometry digest to tests/data/geometry-sha256.json"
+        assert pinned[key] == digest, f"the printed geometry of {key} changed: printed forms would be misread"
