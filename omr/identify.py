@@ -21,6 +21,7 @@ from omr.template import list_templates, load_template
 GrayImage = npt.NDArray[np.uint8]
 
 _QR = cv2.QRCodeDetector()
+_QR_FAST = cv2.QRCodeDetectorAruco()  # ~3x faster on a clean crop; the classic detector is the fallback
 
 
 def _crop(img: GrayImage, x: float, y: float, w: float, h: float) -> GrayImage:
@@ -39,15 +40,16 @@ def decode_qr(img: GrayImage) -> PageIdentity | None:
         yield cv2.threshold(cv2.GaussianBlur(big, (5, 5), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
         yield cv2.dilate(big, np.ones((3, 3), np.uint8))  # ink bleed: thin the modules back
 
-    for v in variants():
-        try:
-            text, _, _ = _QR.detectAndDecode(v)
-        except cv2.error:
-            continue
-        if text:
-            ident = parse_payload(text)
-            if ident:
-                return ident
+    for k, v in enumerate(variants()):
+        for det in (_QR_FAST, _QR) if k == 0 else (_QR,):
+            try:
+                text, _, _ = det.detectAndDecode(v)
+            except cv2.error:
+                continue
+            if text:
+                ident = parse_payload(text)
+                if ident:
+                    return ident
     return None
 
 

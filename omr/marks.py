@@ -71,8 +71,58 @@ def _locate_box(gray: GrayImage, box: tuple[float, float, float, float]) -> tupl
     return float(loc[0] + x0 - bx), float(loc[1] + y0 - by), float(score)
 
 
+def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, float]:
+    """Best shift (dx, dy in px) of all the field's printed borders together, and the match score.
+
+    One template holding every box of the field: a mark inside one box cannot pull
+    it, and it costs one correlation instead of one per box.
+    """
+    xs = [o.box[0] for o in field.options]
+    ys = [o.box[1] for o in field.options]
+    x0m, y0m = min(xs), min(ys)
+    x1m = max(o.box[0] + o.box[2] for o in field.options)
+    y1m = max(o.box[1] + o.box[3] for o in field.options)
+    tw, th = _px(x1m - x0m) + 1, _px(y1m - y0m) + 1
+    stroke = max(2, _px(0.3))
+    tpl = np.zeros((th, tw), np.float32)
+    for o in field.options:
+        bx, by = _px(o.box[0] - x0m), _px(o.box[1] - y0m)
+        tpl[by : by + _px(o.box[3]), bx : bx + _px(o.box[2])] = _frame_template(_px(o.box[2]), _px(o.box[3]), stroke)
+    s = _px(defs.REFINE_SEARCH_MM)
+    H, W = gray.shape
+    ox, oy = _px(x0m), _px(y0m)
+    rx0, ry0 = max(0, ox - s), max(0, oy - s)
+    rx1, ry1 = min(W, ox + tw + s), min(H, oy + th + s)
+    roi = gray[ry0:ry1, rx0:rx1]
+    if roi.shape[0] < th or roi.shape[1] < tw:
+        return 0.0, 0.0, 0.0
+    inv = (255 - roi).astype(np.float32)
+    # coarse search at half resolution (16x less work), then the best pixel around it
+    small = cv2.resize(inv, (inv.shape[1] // 2, inv.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    tsmall = cv2.resize(tpl, (tw // 2, th // 2), interpolation=cv2.INTER_AREA)
+    res = cv2.matchTemplate(small, tsmall, cv2.TM_CCOEFF_NORMED)
+    _, _, _, loc = cv2.minMaxLoc(res)
+    cx, cy = loc[0] * 2, loc[1] * 2
+    fx0, fy0 = max(0, cx - 2), max(0, cy - 2)
+    fine = inv[fy0 : min(inv.shape[0], cy + th + 2), fx0 : min(inv.shape[1], cx + tw + 2)]
+    if fine.shape[0] < th or fine.shape[1] < tw:
+        return 0.0, 0.0, 0.0
+    res = cv2.matchTemplate(fine, tpl, cv2.TM_CCOEFF_NORMED)
+    _, score, _, loc = cv2.minMaxLoc(res)
+    return float(loc[0] + fx0 + rx0 - ox), float(loc[1] + fy0 + ry0 - oy), float(score)
+
+
+# a field whose boxes span more than this is refined box by box (paper stretch along a long row)
+FIELD_REFINE_MAX_SPAN_MM = 90.0
+
+
 def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     """Measure every option box of one field."""
+    span = max(o.box[0] + o.box[2] for o in field.options) - min(o.box[0] for o in field.options)
+    if span <= FIELD_REFINE_MAX_SPAN_MM:
+        dx, dy, score = _locate_field(gray, field)
+        if score > 0.3:
+            return _ring_baseline([_measure_box(gray, o, dx, dy) for o in field.options])
     shifts = [_locate_box(gray, o.box) for o in field.options]
     good = [(dx, dy) for dx, dy, sc in shifts if sc > 0.35]
     if good:
@@ -88,8 +138,12 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
         else:
             sx, sy = fdx, fdy
         out.append(_measure_box(gray, o, sx, sy))
-    # Printed lines near a row (a table rule, a header) put the same ink in every box's
-    # ring; a ring drawn around one box stands out from its neighbours.
+    return _ring_baseline(out)
+
+
+def _ring_baseline(out: list[BoxMeasure]) -> list[BoxMeasure]:
+    """Printed lines near a row (a table rule, a header) put the same ink in every box's
+    ring; a ring drawn around one box stands out from its neighbours."""
     if len(out) >= 2:
         base = min(m.ring for m in out)
         if base > 0:
@@ -119,7 +173,7 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeas
         return BoxMeasure(o, 0.0, 0.0, 0.0, 0.0, shift)
     ring_mask = np.ones(region.shape, bool)
     ring_mask[ey0:ey1, ex0:ex1] = False
-    g = cv2.blur(region, (3, 3)).astype(np.float32)
+    g = cv2.blur(region, (3, 3))  # uint8; a single noise pixel is not ink
     ring_px = g[ring_mask]
     # paper level: a bright percentile of the ring (labels and marks are darker)
     if ring_px.size:
@@ -128,21 +182,22 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeas
     else:
         paper = 255.0
     paper = max(paper, 60.0)
-    dark = (paper - g) * (1.0 / paper)
-    inner = dark[iy0:iy1, ix0:ix1]
-    ink = inner > defs.INK_DARKNESS
-    n_ink = int(ink.sum())
+    # darkness = (paper - g) / paper > d  <=>  g < paper * (1 - d)
+    t_ink = paper * (1.0 - defs.INK_DARKNESS)
+    t_faint = paper * (1.0 - defs.FAINT_DARKNESS)
+    inner = g[iy0:iy1, ix0:ix1]
+    ink = inner < t_ink
+    n_ink = int(np.count_nonzero(ink))
     fill = n_ink / ink.size
     if n_ink:
-        rows = float((ink.sum(axis=1) >= 2).mean())
-        cols = float((ink.sum(axis=0) >= 2).mean())
+        rows = float(np.count_nonzero(np.count_nonzero(ink, axis=1) >= 2)) / ink.shape[0]
+        cols = float(np.count_nonzero(np.count_nonzero(ink, axis=0) >= 2)) / ink.shape[1]
         span = max(rows, cols)
-        contrast = float(np.median(inner[ink]))
+        contrast = (paper - float(np.median(inner[ink]))) / paper
     else:
         span = contrast = 0.0
-    faint = float((inner > defs.FAINT_DARKNESS).mean())
-    ring_dark = dark[ring_mask]
-    ring = float((ring_dark > defs.INK_DARKNESS).mean()) if ring_dark.size else 0.0
+    faint = float(np.count_nonzero(inner < t_faint)) / inner.size
+    ring = float(np.count_nonzero(ring_px < t_ink)) / ring_px.size if ring_px.size else 0.0
     return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint)
 
 
