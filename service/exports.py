@@ -351,17 +351,23 @@ def xlsx_bytes(
         for o in f.options:
             share = f.share(o.count)
             wf.append([f.id if first else "", qtext if first else "", o.value, o.label, o.count, _r2(share)])
-            if first:
-                wf.cell(row=wf.max_row, column=2).alignment = wrap
             first = False
         for label, n in (("Số phiếu trả lời hợp lệ", f.answered), ("Để trống", f.blank),
                          ("Đánh dấu nhiều ô", f.multiple), ("Chờ duyệt", f.pending)):
             if n or label.startswith("Số phiếu"):
                 wf.append(["", "", "", label, n])
                 wf.cell(row=wf.max_row, column=4).font = Font(italic=True)
-    for row in wf.iter_rows(min_row=2, min_col=6, max_col=6):
+    top = Alignment(vertical="top")
+    for row in wf.iter_rows(min_row=2):
         for c in row:
-            c.number_format = "0.00"
+            if c.column == 2:
+                c.alignment = wrap
+            elif c.column == 3:
+                c.alignment = Alignment(vertical="top", horizontal="center")
+            else:
+                c.alignment = top
+            if c.column == 6:
+                c.number_format = "0.00"
     _style_header(wf, 6)
     _widths(wf, [12, 56, 10, 28, 10, 10])
     _print_setup(wf, landscape=False)

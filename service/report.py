@@ -284,7 +284,7 @@ HTML_TEMPLATE = """<!doctype html>
  td.crit { padding-left: 1.4rem; }
  .warn { border: 2px solid #000; padding: .5rem .8rem; font-weight: bold; }
  .counts td:first-child { width: 60%; }
- img.chart { max-width: 100%; height: auto; display: block; margin: .8rem auto; }
+ img.chart { width: 100%; max-width: 48rem; height: auto; display: block; margin: .8rem auto; }
  .note p { margin: .35rem 0; }
  @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } img.chart, table { break-inside: avoid; } }
 </style>
@@ -300,8 +300,8 @@ HTML_TEMPLATE = """<!doctype html>
 </header>
 
 <h2>1. Kết quả chung</h2>
-<p>Chỉ số hài lòng chung: <span class="big">{{ pct(r.overall) }}</span>{% if r.overall is not none %} %{% endif %}
- {% if r.mean is not none %}(điểm trung bình {{ num(r.mean) }}/{{ r.scale[1] }}){% endif %}</p>
+<p>Chỉ số hài lòng chung: <span class="big">{{ pct(r.overall) }}</span>{% if r.overall is not none %} %{% endif %}{{ " " }}
+ {%- if r.mean is not none %}(điểm trung bình {{ num(r.mean) }}/{{ r.scale[1] }}){% endif %}</p>
 {% if ctx.provisional %}<p class="warn">Kết quả tạm thời: còn {{ int(r.pending_review) }} ô chưa đọc chắc chắn đang chờ cán bộ kiểm tra; các ô này chưa được tính.</p>{% endif %}
 <table class="counts">
  <tr><td>Số phiếu đã đọc</td><td class="num">{{ int(r.sheets) }}</td></tr>
