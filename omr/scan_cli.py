@@ -63,7 +63,7 @@ def scan(paths: list[str], *, workers: int = 1, options: ScanOptions = ScanOptio
         for t in tasks:
             yield from _work(t)
         return
-    with ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=100) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         for chunk in pool.map(_work, tasks, chunksize=1):
             yield from chunk
 
