@@ -28,34 +28,41 @@ from omr.results import FieldResult, MarkReading
 class BoxClass:
     m: BoxMeasure
     kind: str
-    confidence: float  # 0.5 (on a boundary) .. 1 (far from any)
+    presence: float  # 0.5..1: how sure it holds a deliberate mark (marked, filled) or is empty (empty)
+    solidity: float  # 0.5..1: how sure a mark is a cross rather than a fill, or the other way round
 
 
 def _clamp01(v: float) -> float:
     return max(0.0, min(1.0, v))
 
 
+def _conf(margin: float) -> float:
+    return 0.5 + 0.5 * _clamp01(margin)
+
+
 def classify(m: BoxMeasure) -> BoxClass:
     f, s = m.fill, m.span
+    solidity = _conf(abs(f - defs.FILLED_FILL) / 0.12)
     if f >= defs.FILLED_FILL:
-        margin = (f - defs.FILLED_FILL) / (1.0 - defs.FILLED_FILL) * 2
-        return BoxClass(m, "filled", 0.5 + 0.5 * _clamp01(margin))
+        return BoxClass(m, "filled", 1.0, solidity)
     strong = f >= defs.STRONG_FILL
     shaped = f >= defs.MARK_FILL and s >= defs.MARK_SPAN
     if strong or shaped:
-        by_fill = (f - defs.STRONG_FILL) / defs.STRONG_FILL if strong else -1.0
-        by_shape = min((f - defs.MARK_FILL) / defs.MARK_FILL, (s - defs.MARK_SPAN) / (1.0 - defs.MARK_SPAN) * 2) if shaped else -1.0
-        upper = (defs.FILLED_FILL - f) / (defs.FILLED_FILL - defs.STRONG_FILL) * 3  # not quite filled
-        margin = min(max(by_fill, by_shape), upper)
-        return BoxClass(m, "marked", 0.5 + 0.5 * _clamp01(margin))
+        if strong:
+            presence = 1.0
+        else:
+            presence = _conf(min((f - defs.MARK_FILL) / defs.MARK_FILL, (s - defs.MARK_SPAN) / 0.25))
+        return BoxClass(m, "marked", presence, solidity)
     if f >= defs.EMPTY_FILL or m.ring >= defs.RING_MARK_FILL or m.faint >= defs.FAINT_FILL:
-        return BoxClass(m, "marginal", 0.5)
-    margin = min(
-        (defs.EMPTY_FILL - f) / defs.EMPTY_FILL,
-        (defs.RING_MARK_FILL - m.ring) / defs.RING_MARK_FILL * 2,
-        (defs.FAINT_FILL - m.faint) / defs.FAINT_FILL * 2,
+        return BoxClass(m, "marginal", 0.5, 0.5)
+    presence = _conf(
+        min(
+            (defs.EMPTY_FILL - f) / defs.EMPTY_FILL * 1.5,
+            (defs.RING_MARK_FILL - m.ring) / defs.RING_MARK_FILL * 2,
+            (defs.FAINT_FILL - m.faint) / defs.FAINT_FILL * 2,
+        )
     )
-    return BoxClass(m, "empty", 0.5 + 0.5 * _clamp01(margin))
+    return BoxClass(m, "empty", presence, 1.0)
 
 
 def _readings(boxes: list[BoxClass]) -> list[MarkReading]:
@@ -78,17 +85,18 @@ def _choose_one(boxes: list[BoxClass]) -> tuple[int | None, str, float, str | No
     filled = [b for b in boxes if b.kind == "filled"]
     marginal = [b for b in boxes if b.kind == "marginal"]
     empty = [b for b in boxes if b.kind == "empty"]
-    base = min((b.confidence for b in empty), default=1.0)
+    base = min((b.presence for b in empty), default=1.0)
     if len(marked) >= 2:
-        conf = min(b.confidence for b in marked)
+        conf = min(b.presence for b in marked)
         return None, "multiple", conf, "two marks"
     if len(marked) == 1:
         pick = marked[0]
-        conf = min(pick.confidence, base)
+        conf = min(pick.presence, base)
         reason = None
         if filled:
-            # a correction: the filled box is cancelled, the crossed one counts
-            conf = min(conf, min(b.confidence for b in filled))
+            # a correction: the filled box is cancelled, the crossed one counts; both must
+            # be clearly what they seem (a dense scribble is not a cross)
+            conf = min(conf, pick.solidity, min(b.solidity for b in filled))
             reason = "correction"
         if marginal:
             # a stray mark elsewhere: the clear mark wins only if it is much stronger
@@ -98,14 +106,14 @@ def _choose_one(boxes: list[BoxClass]) -> tuple[int | None, str, float, str | No
             reason = reason or f"stray mark ({_marginal_reason(worst)})"
         return pick.m.option.value, "answered", conf, reason
     if len(filled) == 1:
-        conf = min(filled[0].confidence, base)
+        conf = min(filled[0].presence, base)
         reason = None
         if marginal:
             conf = min(conf, 0.6)
             reason = f"filled box and {_marginal_reason(marginal[0])}"
         return filled[0].m.option.value, "answered", conf, reason
     if len(filled) >= 2:
-        return None, "multiple", min(b.confidence for b in filled), "several filled boxes"
+        return None, "multiple", min(b.solidity for b in filled), "several filled boxes"
     if marginal:
         b = max(marginal, key=lambda b: b.m.fill)
         return b.m.option.value, "uncertain", 0.4, _marginal_reason(b)
@@ -134,9 +142,10 @@ def _choose_many(boxes: list[BoxClass]) -> tuple[list[int] | None, str, float, s
     filled = [b for b in boxes if b.kind == "filled"]
     marginal = [b for b in boxes if b.kind == "marginal"]
     chosen = marked if marked else filled  # fills beside crosses are cancellations
-    conf = min((b.confidence for b in boxes), default=1.0)
+    conf = min((b.presence for b in boxes), default=1.0)
     reason = None
     if marked and filled:
+        conf = min([conf] + [b.solidity for b in marked + filled])
         reason = "correction"
     if marginal:
         reason = _marginal_reason(marginal[0])

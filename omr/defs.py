@@ -13,7 +13,7 @@ WORK_LONG_SIDE_PX = 4_200  # pages are scaled down to at most this long side on 
 PDF_RENDER_DPI = 200  # resolution for PDF pages that are not a single scanned image
 
 # --- alignment -----------------------------------------------------------
-MIN_MARKERS = 3  # fewer corner markers than this: the page cannot be placed reliably
+MIN_MARKERS = 2  # fewer corner markers than this: the page cannot be placed (2: a similarity fit, lower quality)
 ALIGN_GOOD_RMS_MM = 0.35  # marker corner residual that counts as a perfect fit
 ALIGN_MAX_RMS_MM = 2.5  # beyond this the fit is rejected
 REFINE_SEARCH_MM = 1.6  # how far a box's printed border is searched around its expected place
@@ -24,9 +24,9 @@ RING_INNER_MM = 0.9  # the ring outside a box, for a mark drawn around it and fo
 RING_OUTER_MM = 1.8
 INK_DARKNESS = 0.28  # a pixel this much darker than the paper is ink
 FAINT_DARKNESS = 0.14  # a pixel this much darker is at least faint ink (light pencil, an erasure)
-FAINT_FILL = 0.10  # faint ink over this share of an otherwise empty box: a person must look
+FAINT_FILL = 0.05  # faint ink over this share of an otherwise empty box: a person must look
 EMPTY_FILL = 0.025  # below: nothing in the box
-MARK_FILL = 0.07  # at or above (with enough extent): a deliberate mark
+MARK_FILL = 0.05  # at or above (with enough extent): a deliberate mark
 MARK_SPAN = 0.45  # a deliberate mark reaches across at least this share of the interior
 STRONG_FILL = 0.20  # at or above: a mark whatever its shape
 FILLED_FILL = 0.72  # at or above: a solidly filled box (a cancelled choice beside a cross)

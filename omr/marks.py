@@ -53,11 +53,13 @@ def _frame_template(w: int, h: int, stroke: int) -> npt.NDArray[np.float32]:
     return t
 
 
-def _locate_box(gray: GrayImage, box: tuple[float, float, float, float]) -> tuple[float, float, float]:
-    """Best shift (dx, dy in px) of the printed border near ``box`` and the match score."""
+def _locate_box(
+    gray: GrayImage, box: tuple[float, float, float, float], around: tuple[float, float] = (0.0, 0.0), search_mm: float | None = None
+) -> tuple[float, float, float]:
+    """Best shift (dx, dy in px) of the printed border near ``box`` (+ ``around``) and the match score."""
     x, y, w, h = box
-    s = _px(defs.REFINE_SEARCH_MM)
-    bx, by, bw, bh = _px(x), _px(y), _px(w), _px(h)
+    s = _px(defs.REFINE_SEARCH_MM if search_mm is None else search_mm)
+    bx, by, bw, bh = _px(x) + int(round(around[0])), _px(y) + int(round(around[1])), _px(w), _px(h)
     H, W = gray.shape
     x0, y0 = max(0, bx - s), max(0, by - s)
     x1, y1 = min(W, bx + bw + s), min(H, by + bh + s)
@@ -68,7 +70,7 @@ def _locate_box(gray: GrayImage, box: tuple[float, float, float, float]) -> tupl
     # correlation with a dark frame == correlation of the inverted image with a bright one
     res = cv2.matchTemplate((255 - roi).astype(np.float32), tpl, cv2.TM_CCOEFF_NORMED)
     _, score, _, loc = cv2.minMaxLoc(res)
-    return float(loc[0] + x0 - bx), float(loc[1] + y0 - by), float(score)
+    return float(loc[0] + x0 - bx + round(around[0])), float(loc[1] + y0 - by + round(around[1])), float(score)
 
 
 def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, float]:
@@ -114,6 +116,7 @@ def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, 
 
 # a field whose boxes span more than this is refined box by box (paper stretch along a long row)
 FIELD_REFINE_MAX_SPAN_MM = 90.0
+BOX_REFINE_MM = 0.6  # after the field's shift, each box is searched this far around it
 
 
 def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
@@ -122,7 +125,16 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     if span <= FIELD_REFINE_MAX_SPAN_MM:
         dx, dy, score = _locate_field(gray, field)
         if score > 0.3:
-            return _ring_baseline([_measure_box(gray, o, dx, dy) for o in field.options])
+            out = []
+            for o in field.options:
+                # then each box's own border, close to the row's consensus: the fit's
+                # small rotation or stretch errors grow along a row
+                bdx, bdy, bsc = _locate_box(gray, o.box, (dx, dy), BOX_REFINE_MM)
+                if bsc > 0.5:
+                    out.append(_measure_box(gray, o, bdx, bdy))
+                else:
+                    out.append(_measure_box(gray, o, dx, dy))
+            return _ring_baseline(out)
     shifts = [_locate_box(gray, o.box) for o in field.options]
     good = [(dx, dy) for dx, dy, sc in shifts if sc > 0.35]
     if good:

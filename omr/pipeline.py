@@ -54,7 +54,7 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         return PageOutput(res)
     found = align.find_markers(image)
     fit = align.fit(found)
-    if fit is None or len(found) < 3 or fit.quality <= 0.0:
+    if fit is None or fit.quality <= 0.0:
         ident = identify.decode_qr(image)
         res.status = "unrecognized"
         if ident:
