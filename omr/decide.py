@@ -46,12 +46,16 @@ def classify(m: BoxMeasure) -> BoxClass:
     if f >= defs.FILLED_FILL:
         return BoxClass(m, "filled", 1.0, solidity)
     strong = f >= defs.STRONG_FILL
-    shaped = f >= defs.MARK_FILL and s >= defs.MARK_SPAN
+    shaped = s >= defs.MARK_SPAN and (f >= defs.MARK_FILL or m.faint >= defs.STROKE_FAINT_FILL)
     if strong or shaped:
         if strong:
             presence = 1.0
         else:
-            presence = _conf(min((f - defs.MARK_FILL) / defs.MARK_FILL, (s - defs.MARK_SPAN) / 0.25))
+            amount = max((f - defs.MARK_FILL) / defs.MARK_FILL, (m.faint - defs.STROKE_FAINT_FILL) / defs.STROKE_FAINT_FILL)
+            presence = _conf(min(amount, (s - defs.MARK_SPAN) / 0.25))
+            if f < defs.EMPTY_FILL * 0.4:
+                # nothing reaches ink darkness: a very light pencil or an erased mark; a person decides
+                presence = min(presence, 0.7)
         return BoxClass(m, "marked", presence, solidity)
     if f >= defs.EMPTY_FILL or m.ring >= defs.RING_MARK_FILL or m.faint >= defs.FAINT_FILL:
         return BoxClass(m, "marginal", 0.5, 0.5)

@@ -28,10 +28,11 @@ FAINT_FILL = 0.05  # faint ink over this share of an otherwise empty box: a pers
 EMPTY_FILL = 0.025  # below: nothing in the box
 MARK_FILL = 0.05  # at or above (with enough extent): a deliberate mark
 MARK_SPAN = 0.45  # a deliberate mark reaches across at least this share of the interior
+STROKE_FAINT_FILL = 0.12  # or: at least faint ink over this share, reaching across (a light or blurred stroke)
 STRONG_FILL = 0.20  # at or above: a mark whatever its shape
 FILLED_FILL = 0.72  # at or above: a solidly filled box (a cancelled choice beside a cross)
 RING_MARK_FILL = 0.10  # ink over this share of the ring with an empty interior: a ring drawn around
 
 # --- decisions -----------------------------------------------------------
 ACCEPT_CONFIDENCE = 0.75  # a field below this goes to a reviewer
-TEXT_INK_FILL = 0.004  # share of a free-text area covered by ink (rules removed) that counts as writing
+TEXT_INK_MM2 = 2.0  # ink (printed rules removed) in a free-text area that counts as writing: a short word

@@ -157,7 +157,8 @@ def _ring_baseline(out: list[BoxMeasure]) -> list[BoxMeasure]:
     """Printed lines near a row (a table rule, a header) put the same ink in every box's
     ring; a ring drawn around one box stands out from its neighbours."""
     if len(out) >= 2:
-        base = min(m.ring for m in out)
+        rings = sorted(m.ring for m in out)
+        base = rings[(len(rings) - 1) // 2]  # the lower median: one ringed box is an outlier above it
         if base > 0:
             for m in out:
                 m.ring = max(0.0, m.ring - base)
@@ -201,14 +202,18 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeas
     ink = inner < t_ink
     n_ink = int(np.count_nonzero(ink))
     fill = n_ink / ink.size
-    if n_ink:
-        rows = float(np.count_nonzero(np.count_nonzero(ink, axis=1) >= 2)) / ink.shape[0]
-        cols = float(np.count_nonzero(np.count_nonzero(ink, axis=0) >= 2)) / ink.shape[1]
+    faint_mask = inner < t_faint
+    n_faint = int(np.count_nonzero(faint_mask))
+    faint = n_faint / inner.size
+    if n_faint:
+        # how far the (at least faint) ink reaches across the box: a blurred or light stroke
+        # still crosses it, a dot or a speck does not
+        rows = float(np.count_nonzero(np.count_nonzero(faint_mask, axis=1) >= 2)) / inner.shape[0]
+        cols = float(np.count_nonzero(np.count_nonzero(faint_mask, axis=0) >= 2)) / inner.shape[1]
         span = max(rows, cols)
-        contrast = (paper - float(np.median(inner[ink]))) / paper
     else:
-        span = contrast = 0.0
-    faint = float(np.count_nonzero(inner < t_faint)) / inner.size
+        span = 0.0
+    contrast = (paper - float(np.median(inner[ink]))) / paper if n_ink else 0.0
     ring = float(np.count_nonzero(ring_px < t_ink)) / ring_px.size if ring_px.size else 0.0
     return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint)
 

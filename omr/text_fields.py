@@ -39,9 +39,9 @@ def read_text_field(aligned: GrayImage, f: FieldGeometry, *, ocr: bool) -> Field
     if crop.size == 0:
         return FieldResult(None, "uncertain", 0.0, "unreadable", has_writing=None)
     ink = writing_mask(crop)
-    share = float(ink.mean())
-    if share < defs.TEXT_INK_FILL:
-        conf = 1.0 - share / defs.TEXT_INK_FILL * 0.5
+    ink_mm2 = float(ink.sum()) / (PX_PER_MM * PX_PER_MM)
+    if ink_mm2 < defs.TEXT_INK_MM2:
+        conf = 1.0 - ink_mm2 / defs.TEXT_INK_MM2 * 0.5
         return FieldResult(None, "blank", round(conf, 4), None, has_writing=False)
     suggestion = None
     if ocr:

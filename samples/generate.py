@@ -164,7 +164,7 @@ class Pen:
     def write(self, text: str, area: tuple[float, float, float, float], ink: str) -> None:
         x, y, w, h = area
         px, py = self.px(x + 3, y + 6)
-        scale = 0.9 * self.ppm / 8
+        scale = 1.4 * self.ppm / 8  # ~4 mm tall letters
         cv2.putText(self.img, text, (int(px), int(py)), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, INKS[ink], max(1, int(self.ppm / 5)), cv2.LINE_AA)
 
 
