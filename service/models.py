@@ -1,0 +1,149 @@
+"""Storage model (SQLAlchemy 2.0, typed). Migrations: service/migrations."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin | operator | reviewer | viewer
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    template: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadedFile(Base):
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_round_sha", "round_id", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    filename: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | split | duplicate | error
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("files.id"), nullable=True)
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (
+        UniqueConstraint("file_id", "index", name="uq_page_file_index"),
+        Index("ix_pages_status", "status"),
+        Index("ix_pages_round_sheet", "round_id", "template", "sheet", "page_no"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    index: Mapped[int] = mapped_column(Integer)
+    image_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    aligned_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # queued | processing | done (read: ok/unrecognized) | error | rejected (not a questionnaire)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    result_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # ok | unrecognized | error
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sheet: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    page_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    alignment_quality: Mapped[float | None] = mapped_column(Float, nullable=True)
+    identified_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Answer(Base):
+    """One field of one page: the engine's reading, or a reviewer's decision."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("page_id", "field_id", name="uq_answer_page_field"),
+        Index("ix_answers_tally", "round_id", "field_id", "status", "value_int"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    field_id: Mapped[str] = mapped_column(String(80))
+    value: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    value_int: Mapped[int | None] = mapped_column(Integer, nullable=True)  # single choice: for SQL tallies
+    status: Mapped[str] = mapped_column(String(20))  # answered | blank | multiple | uncertain
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    reason: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    source: Mapped[str] = mapped_column(String(20), default="engine")  # engine | reviewer
+    text_suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_items"
+    __table_args__ = (Index("ix_review_queue", "state", "round_id", "confidence"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    field_id: Mapped[str | None] = mapped_column(String(80), nullable=True)  # None: the page itself
+    kind: Mapped[str] = mapped_column(String(10), default="field")  # field | page
+    reason: Mapped[str] = mapped_column(String(120))
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    order_key: Mapped[int] = mapped_column(Integer, default=0)  # field position on the page
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done
+    claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), nullable=True, index=True)
+    field_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    old: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    new: Mapped[object | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,76 @@
+"""Data functions shared by the routers: take the session, leave the commit to the caller."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.errors import ApiError
+from service.models import Answer, Batch, Page, ReviewItem, Round, UploadedFile
+
+
+def resolve_round(s: Session, ref: str | int | None) -> Round:
+    if ref is None or ref == "":
+        raise ApiError(422, "say which round: round=ID or round=NAME")
+    r = None
+    if isinstance(ref, int) or str(ref).isdigit():
+        r = s.get(Round, int(ref))
+    if r is None:
+        r = s.scalar(select(Round).where(Round.name == str(ref)))
+    if r is None:
+        raise ApiError(404, f"no round {ref!r} (không tìm thấy đợt khảo sát)")
+    return r
+
+
+def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
+    counts = dict(s.execute(select(Page.status, func.count()).where(Page.batch_id == b.id).group_by(Page.status)).all())
+    files = s.scalars(select(UploadedFile).where(UploadedFile.batch_id == b.id).order_by(UploadedFile.id)).all()
+    pending_files = sum(1 for f in files if f.status == "pending")
+    total = sum(counts.values())
+    done = counts.get("done", 0) + counts.get("rejected", 0)
+    failed = counts.get("error", 0)
+    review = s.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.batch_id == b.id, ReviewItem.state == "pending"))
+    if pending_files == 0 and total and done + failed == total:
+        status = "failed" if done == 0 else "done"
+    elif pending_files == 0 and total == 0:
+        status = "failed"  # nothing readable was uploaded
+    elif counts.get("processing") or done or failed or any(f.status != "pending" for f in files):
+        status = "processing"
+    else:
+        status = "queued"
+    errors = [{"file": f.filename, "error": f.error} for f in files if f.error]
+    for p, fname in s.execute(
+        select(Page, UploadedFile.filename).join(UploadedFile, UploadedFile.id == Page.file_id)
+        .where(Page.batch_id == b.id, Page.status == "error").order_by(Page.id)
+    ):
+        errors.append({"file": fname, "page": p.index + 1, "page_id": p.id, "error": p.error})
+    return {
+        "id": b.id, "status": status, "pages_total": total, "pages_done": done, "pages_failed": failed,
+        "review_pending": review, "round_id": b.round_id, "agency": b.agency,
+        "files": [{"name": f.filename, "sha256": f.sha256, "status": f.status, "duplicate_of": f.duplicate_of} for f in files],
+        "errors": errors,
+    }
+
+
+def answer_json(a: Answer) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": a.value, "status": a.status, "confidence": a.confidence, "source": a.source}
+    if a.reason:
+        out["reason"] = a.reason
+    if a.text_suggestion:
+        out["text_suggestion"] = a.text_suggestion
+    return out
+
+
+def page_json(s: Session, p: Page) -> dict[str, Any]:
+    f = s.get(UploadedFile, p.file_id)
+    answers = s.scalars(select(Answer).where(Answer.page_id == p.id).order_by(Answer.id)).all()
+    return {
+        "id": p.id, "batch_id": p.batch_id, "round_id": p.round_id, "source": f.filename if f else None, "index": p.index,
+        "status": p.result_status or p.status, "state": p.status, "error": p.error, "template": p.template,
+        "version": p.version, "sheet": p.sheet, "page": p.page_no, "agency": p.agency,
+        "alignment_quality": p.alignment_quality, "identified_by": p.identified_by, "duplicate_of": p.duplicate_of,
+        "fields": {a.field_id: answer_json(a) for a in answers},
+        "image_url": f"/api/pages/{p.id}/image" if p.image_sha256 else None,
+        "aligned_image_url": f"/api/pages/{p.id}/aligned" if p.aligned_sha256 else None,
+    }

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from omr.template import load_template
+from service import exports, tallies
+from service.deps import AnyUser, SessionDep
+from service.errors import ApiError
+from service.indices import rank_agencies, ranking_to_json
+from service.queries import resolve_round
+
+router = APIRouter(prefix="/api", tags=["results"])
+
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "json": "application/json",
+}
+
+
+@router.get("/tallies")
+def get_tallies(s: SessionDep, user: AnyUser, round: str, agency: str | None = None, batch: int | None = None) -> dict[str, Any]:
+    r = resolve_round(s, round)
+    t = load_template(r.template)
+    c = tallies.counts(s, r.id, agency=agency, batch=batch)
+    questions = []
+    for _, q in t.questions():
+        if q.kind not in ("single",):
+            continue
+        d = c.get(q.id, {"values": {}, "blank": 0, "pending": 0})
+        questions.append({
+            "id": q.id, "text": q.text,
+            "options": [{"value": o.value, "label": o.label, "count": d["values"].get(o.value, 0)} for o in q.option_list],
+            "blank": d["blank"], "pending": d["pending"],
+        })
+    return {"round": r.name, "agency": agency, "batch": batch, "questions": questions,
+            "pending_review": sum(q["pending"] for q in questions)}
+
+
+@router.get("/indices")
+def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = None) -> dict[str, Any]:
+    r = resolve_round(s, round)
+    t = load_template(r.template)
+    if t.indices is None:
+        raise ApiError(422, f"template {t.id} defines no indices")
+    out = tallies.indices(s, t, r.id, agency=agency).to_json()
+    if agency is None:
+        per = {a: tallies.indices(s, t, r.id, agency=a) for a in tallies.agencies(s, r.id)}
+        out["agencies"] = ranking_to_json(rank_agencies(per)) if per else []
+    out["round"] = r.name
+    return out
+
+
+@router.get("/export")
+def export(s: SessionDep, user: AnyUser, round: str, format: str = "csv", agency: str | None = None) -> Response:
+    r = resolve_round(s, round)
+    t = load_template(r.template)
+    rows = tallies.sheets(s, r.id, agency=agency)
+    stem = f"{r.name}".replace("/", "-")
+    if format == "csv":
+        data = exports.csv_bytes(t, rows)
+    elif format == "sav":
+        data = exports.sav_bytes(t, rows)
+    elif format in ("xlsx", "json"):
+        result = tallies.indices(s, t, r.id, agency=agency)
+        per = {a: tallies.indices(s, t, r.id, agency=a) for a in tallies.agencies(s, r.id)} if agency is None else {}
+        ranking = rank_agencies(per) if per else None
+        if format == "xlsx":
+            data = exports.xlsx_bytes(t, rows, result, ranking=ranking)
+        else:
+            data = exports.json_bytes(t, rows, result, ranking=ranking, meta={"round": r.name, "period": r.period})
+    else:
+        raise ApiError(422, "format is csv, xlsx, sav or json")
+    return Response(data, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'.encode("latin-1", "replace").decode("latin-1")})
+
+
+@router.get("/report")
+def report(s: SessionDep, user: AnyUser, round: str, format: str = "html") -> Response:
+    from service.report import build_report, render_html, render_pdf
+
+    r = resolve_round(s, round)
+    t = load_template(r.template)
+    result = tallies.indices(s, t, r.id)
+    per = {a: tallies.indices(s, t, r.id, agency=a) for a in tallies.agencies(s, r.id)}
+    ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per) if len(per) > 1 else None, date=date.today())
+    if format == "pdf":
+        return Response(render_pdf(ctx), media_type="application/pdf")
+    return Response(render_html(ctx), media_type="text/html; charset=utf-8")

@@ -1,0 +1,45 @@
+"""Service settings: one dataclass, built from arguments or the environment; nothing global."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("omr-data")
+    database_url: str = ""  # default: SQLite in data_dir
+    workers: int = 2  # page-reading processes
+    max_file_mb: int = 300
+    max_files: int = 1000
+    allowed_suffixes: tuple[str, ...] = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
+    claim_seconds: int = 300  # how long a review item stays with the reviewer who opened it
+    lease_seconds: int = 300  # how long a worker may hold a page before it is retried
+    max_attempts: int = 3  # a page that crashed its worker this often is marked as an error
+    ocr: bool = True
+    start_workers: bool = True  # tests that only read may run without the background worker
+    session_secret: str = field(default_factory=lambda: os.environ.get("OMR_SESSION_SECRET", ""))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'omr.sqlite').resolve()}"
+
+    @classmethod
+    def from_env(cls, **over) -> "Settings":
+        env = {}
+        if os.environ.get("DATABASE_URL"):
+            env["database_url"] = os.environ["DATABASE_URL"]
+        if os.environ.get("OMR_DATA_DIR"):
+            env["data_dir"] = Path(os.environ["OMR_DATA_DIR"])
+        if os.environ.get("OMR_WORKERS"):
+            env["workers"] = int(os.environ["OMR_WORKERS"])
+        env.update({k: v for k, v in over.items() if v is not None})
+        if "data_dir" in env:
+            env["data_dir"] = Path(env["data_dir"])
+        return cls(**env)

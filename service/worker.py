@@ -1,0 +1,317 @@
+"""Background processing: uploaded files → page images → page results, in worker processes.
+
+The worker boundary is two small picklable task functions (``split_file_task``:
+one uploaded file in, its page images out; ``read_page_task``: one page image
+file in, one page result out). They run here in a ``ProcessPoolExecutor``;
+the same functions could run on a distributed task queue unchanged.
+
+Restart safety: every state change is a database transaction. A page being
+read holds a lease; on start, pages left ``processing`` by a killed server are
+queued again. Splitting is idempotent (one page row per file and index), and a
+page's answers are replaced in the same transaction that marks it done, so a
+retry never counts a page twice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.models import Answer, Page, ReviewItem, Round, UploadedFile, utcnow
+from service.settings import Settings
+from service.storage import Store
+
+log = logging.getLogger("omr.worker")
+
+
+# --- the tasks (run in worker processes) ------------------------------------------------------
+
+def split_file_task(file_path: str, source: str, store_root: str) -> list[dict[str, Any]]:
+    """Every page of an uploaded file, stored as a PNG: [{"index", "sha", "error"}]."""
+    import cv2
+
+    from omr.io import iter_pages
+
+    store = Store(Path(store_root))
+    out = []
+    for lp in iter_pages(file_path):
+        if lp.image is None:
+            out.append({"index": lp.index, "sha": None, "error": lp.error})
+            continue
+        ok, enc = cv2.imencode(".png", lp.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            out.append({"index": lp.index, "sha": None, "error": "cannot encode the page image"})
+            continue
+        out.append({"index": lp.index, "sha": store.put_bytes("pages", enc.tobytes(), ".png"), "error": None})
+    return out
+
+
+def read_page_task(page_path: str, source: str, index: int, store_root: str, ocr: bool) -> dict[str, Any]:
+    """One page image file in, one page result out (JSON), plus the aligned image's hash."""
+    import cv2
+
+    from omr.io import iter_pages
+    from omr.pipeline import ScanOptions, process_loaded
+
+    lp = next(iter(iter_pages(page_path)))
+    lp.source, lp.index = source, index
+    out = process_loaded(lp, ScanOptions(ocr=ocr))
+    aligned_sha = None
+    if out.aligned is not None:
+        ok, enc = cv2.imencode(".jpg", out.aligned, [cv2.IMWRITE_JPEG_QUALITY, 88])
+        if ok:
+            aligned_sha = Store(Path(store_root)).put_bytes("aligned", enc.tobytes(), ".jpg")
+    return {"result": out.result.to_json(), "aligned_sha": aligned_sha}
+
+
+# --- storing results (parent process) ---------------------------------------------------------
+
+REVIEW_STATUSES = ("multiple", "uncertain")
+
+
+def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sha: str | None) -> None:
+    """Write one page's reading: answers, review items, identity. Replaces any earlier engine reading."""
+    page.aligned_sha256 = aligned_sha
+    page.result_status = result["status"]
+    page.error = result.get("error")
+    page.template = result.get("template")
+    page.version = result.get("version")
+    page.sheet = result.get("sheet")
+    page.page_no = result.get("page")
+    page.agency = result.get("agency")
+    page.alignment_quality = result.get("alignment_quality")
+    page.identified_by = result.get("identified_by")
+    page.status = "error" if result["status"] == "error" else "done"
+    page.lease_until = None
+    s.execute(delete(Answer).where(Answer.page_id == page.id))
+    s.execute(delete(ReviewItem).where(ReviewItem.page_id == page.id, ReviewItem.state == "pending"))
+    if result["status"] == "unrecognized":
+        s.add(_page_item(page, "unrecognized page"))
+        return
+    if result["status"] != "ok":
+        return
+    rnd = s.get(Round, page.round_id)
+    if rnd is not None and (page.template, page.version) != (rnd.template, rnd.version):
+        page.result_status = "unrecognized"
+        page.error = f"a page of form {page.template} v{page.version}; this round reads {rnd.template} v{rnd.version}"
+        s.add(_page_item(page, "page of another form"))
+        return
+    for order, (fid, f) in enumerate(result.get("fields", {}).items()):
+        value = f.get("value")
+        s.add(
+            Answer(
+                page_id=page.id, round_id=page.round_id, field_id=fid, value=value,
+                value_int=value if isinstance(value, int) and not isinstance(value, bool) else None,
+                status=f["status"], confidence=f.get("confidence", 1.0), reason=f.get("reason"),
+                source="engine", text_suggestion=f.get("text_suggestion"),
+            )
+        )
+        if f["status"] in REVIEW_STATUSES:
+            s.add(
+                ReviewItem(
+                    round_id=page.round_id, batch_id=page.batch_id, page_id=page.id, field_id=fid, kind="field",
+                    reason=f.get("reason") or f["status"], confidence=float(f.get("confidence", 0.0)), order_key=order,
+                )
+            )
+    if page.identified_by == "ocr":
+        s.add(_page_item(page, "identity read by OCR", confidence=0.5))
+    flag_duplicate(s, page)
+
+
+def _page_item(page: Page, reason: str, confidence: float = 0.0) -> ReviewItem:
+    return ReviewItem(round_id=page.round_id, batch_id=page.batch_id, page_id=page.id, field_id=None, kind="page",
+                      reason=reason, confidence=confidence, order_key=-1)
+
+
+def flag_duplicate(s: Session, page: Page) -> None:
+    """The same sheet's same page scanned twice in a round: the later one waits for a person."""
+    if not page.sheet or page.page_no is None:
+        return
+    first = s.scalar(
+        select(Page.id)
+        .where(
+            Page.round_id == page.round_id, Page.template == page.template, Page.sheet == page.sheet,
+            Page.page_no == page.page_no, Page.status == "done", Page.result_status == "ok",
+            Page.duplicate_of.is_(None), Page.id != page.id,
+        )
+        .order_by(Page.id)
+        .limit(1)
+    )
+    if first is not None and first < page.id:
+        page.duplicate_of = first
+        s.add(_page_item(page, "duplicate sheet"))
+
+
+# --- the dispatcher ---------------------------------------------------------------------------
+
+class Worker:
+    """Feeds the process pool from the database and writes the results back."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], store: Store) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.store = store
+        self.pool: ProcessPoolExecutor | None = None
+        self.inflight: dict[Future, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.wake = threading.Event()
+
+    # lifecycle
+    def start(self) -> None:
+        self.recover()
+        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers)
+        self._thread = threading.Thread(target=self._loop, name="omr-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        if self.pool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def recover(self) -> None:
+        """Pages a killed server left half-done go back to the queue."""
+        with self.factory() as s, s.begin():
+            n = s.execute(update(Page).where(Page.status == "processing").values(status="queued", lease_until=None)).rowcount
+        if n:
+            log.info("recovered %d page(s) left processing by an earlier run", n)
+
+    # the loop
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+            except BrokenProcessPool:
+                log.error("a worker process died; restarting the pool")
+                self._restart_pool()
+                busy = True
+            except Exception:  # noqa: BLE001 - the loop must outlive any one bad page
+                log.exception("worker step failed")
+                busy = False
+                time.sleep(1.0)
+            if not busy:
+                self.wake.wait(0.5)
+                self.wake.clear()
+
+    def _restart_pool(self) -> None:
+        failed = list(self.inflight.values())
+        self.inflight.clear()
+        if self.pool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers)
+        with self.factory() as s, s.begin():
+            for kind, ident in failed:
+                if kind == "page":
+                    page = s.get(Page, ident)
+                    if page and page.status == "processing":
+                        page.status = "queued" if page.attempts < self.settings.max_attempts else "error"
+                        if page.status == "error":
+                            page.error = "the page crashed the reader repeatedly"
+
+    def step(self) -> bool:
+        busy = self._collect()
+        capacity = self.settings.workers * 2 - len(self.inflight)
+        if capacity > 0:
+            busy |= self._submit_splits(capacity)
+            capacity = self.settings.workers * 2 - len(self.inflight)
+        if capacity > 0:
+            busy |= self._submit_pages(capacity)
+        return busy or bool(self.inflight)
+
+    def _submit_splits(self, capacity: int) -> bool:
+        inflight_files = {i for k, i in self.inflight.values() if k == "file"}
+        with self.factory() as s:
+            files = s.scalars(
+                select(UploadedFile).where(UploadedFile.status == "pending").order_by(UploadedFile.id).limit(capacity + len(inflight_files))
+            ).all()
+        n = 0
+        for f in files:
+            if f.id in inflight_files or n >= capacity:
+                continue
+            path = self.store.path("files", f.sha256)
+            fut = self.pool.submit(split_file_task, str(path), f.filename, str(self.store.root))
+            self.inflight[fut] = ("file", f.id)
+            n += 1
+        return n > 0
+
+    def _submit_pages(self, capacity: int) -> bool:
+        now = utcnow()
+        with self.factory() as s, s.begin():
+            pages = s.scalars(
+                select(Page)
+                .where(or_(Page.status == "queued", (Page.status == "processing") & (Page.lease_until < now)))
+                .order_by(Page.id)
+                .limit(capacity)
+                .with_for_update(skip_locked=True)
+            ).all()
+            jobs = []
+            for p in pages:
+                if p.attempts >= self.settings.max_attempts:
+                    p.status, p.error = "error", "the page could not be read after repeated attempts"
+                    continue
+                p.status = "processing"
+                p.attempts += 1
+                p.lease_until = now + timedelta(seconds=self.settings.lease_seconds)
+                f = s.get(UploadedFile, p.file_id)
+                jobs.append((p.id, p.image_sha256, f.filename if f else "?", p.index))
+        for pid, sha, source, index in jobs:
+            path = self.store.path("pages", sha, ".png")
+            fut = self.pool.submit(read_page_task, str(path), source, index, str(self.store.root), self.settings.ocr)
+            self.inflight[fut] = ("page", pid)
+        return bool(jobs)
+
+    def _collect(self) -> bool:
+        done = [f for f in self.inflight if f.done()]
+        for fut in done:
+            kind, ident = self.inflight.pop(fut)
+            exc = fut.exception()
+            if isinstance(exc, BrokenProcessPool):
+                self.inflight[fut] = (kind, ident)
+                raise exc
+            with self.factory() as s, s.begin():
+                if kind == "file":
+                    self._store_split(s, ident, None if exc else fut.result(), exc)
+                else:
+                    self._store_page(s, ident, None if exc else fut.result(), exc)
+        return bool(done)
+
+    def _store_split(self, s: Session, file_id: int, pages: list[dict[str, Any]] | None, exc: BaseException | None) -> None:
+        f = s.get(UploadedFile, file_id)
+        if f is None or f.status != "pending":
+            return
+        if exc is not None or pages is None:
+            f.status, f.error = "error", f"cannot split the file: {exc}"
+            return
+        existing = {p.index for p in s.scalars(select(Page).where(Page.file_id == f.id))}
+        for d in pages:
+            if d["index"] in existing:  # a split redone after a crash: nothing twice
+                continue
+            if d["error"]:
+                s.add(Page(batch_id=f.batch_id, round_id=f.round_id, file_id=f.id, index=d["index"], status="error",
+                           result_status="error", error=d["error"]))
+            else:
+                s.add(Page(batch_id=f.batch_id, round_id=f.round_id, file_id=f.id, index=d["index"], image_sha256=d["sha"],
+                           status="queued"))
+        f.status = "split"
+        self.wake.set()
+
+    def _store_page(self, s: Session, page_id: int, out: dict[str, Any] | None, exc: BaseException | None) -> None:
+        page = s.get(Page, page_id)
+        if page is None or page.status != "processing":
+            return  # a stale result after a lease expired and the page was handed out again
+        if exc is not None or out is None:
+            page.status = "queued" if page.attempts < self.settings.max_attempts else "error"
+            page.error = f"reading failed: {type(exc).__name__}: {exc}"
+            return
+        store_page_result(s, page, out["result"], out["aligned_sha"])
