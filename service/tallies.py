@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from omr.template import Template
 from service.indices import CriterionCounts, IndexResult, IndexSpec, Tally, compute_indices
 from service.models import Answer, Batch, Page
+from service.tally_jsonl import Sheet
 
 PENDING = and_(Answer.source == "engine", Answer.status.in_(("multiple", "uncertain")))
 
@@ -81,24 +82,27 @@ def indices(s: Session, template: Template, round_id: int, *, agency: str | None
 
 def agencies(s: Session, round_id: int) -> list[str]:
     q = (
-        select(distinct(func.coalesce(Page.agency, Batch.agency)))
+        select(func.coalesce(Page.agency, Batch.agency)).distinct()
         .select_from(Page).join(Batch, Batch.id == Page.batch_id)
         .where(Page.round_id == round_id, Page.result_status == "ok")
     )
     return sorted(a for (a,) in s.execute(q) if a)
 
 
-def sheets(s: Session, round_id: int, *, agency: str | None = None) -> list[dict[str, Any]]:
-    """Every counted sheet with its final answers, for the exports: [{"sheet", "agency", "fields"}]."""
+def sheets(s: Session, round_id: int, *, agency: str | None = None) -> list[Sheet]:
+    """Every counted sheet with its final answers, for the exports (pending fields as uncertain)."""
     q = _joined(
-        select(Page.sheet, func.coalesce(Page.agency, Batch.agency), Answer.field_id, Answer.value, Answer.status, Answer.source)
+        select(Page.template, Page.sheet, func.coalesce(Page.agency, Batch.agency), Answer.field_id, Answer.value,
+               Answer.status, Answer.source)
         .select_from(Answer)
     ).where(*_scope(round_id, agency, None)).order_by(Page.sheet, Page.page_no)
-    by: dict[str, dict[str, Any]] = {}
-    for sheet, ag, fid, value, status, source in s.execute(q):
-        d = by.setdefault(sheet or "", {"sheet": sheet, "agency": ag, "fields": {}})
+    by: dict[str, Sheet] = {}
+    for template, sheet, ag, fid, value, status, source in s.execute(q):
+        sh = by.get(sheet or "")
+        if sh is None:
+            sh = by[sheet or ""] = Sheet(template=template, serial=sheet or "", agency=ag)
         if source == "engine" and status in ("multiple", "uncertain"):
-            d["fields"][fid] = {"value": None, "status": "uncertain"}
+            sh.fields[fid] = {"value": None, "status": "uncertain"}
         else:
-            d["fields"][fid] = {"value": value, "status": status}
+            sh.fields[fid] = {"value": value, "status": status}
     return list(by.values())
