@@ -34,6 +34,13 @@ class Alignment:
         size = (round(PAGE_W * PX_PER_MM), round(PAGE_H * PX_PER_MM))
         return cv2.warpPerspective(gray, self.matrix, size, flags=cv2.INTER_AREA, borderValue=255)
 
+    def warp_region(self, gray: GrayImage, x: float, y: float, w: float, h: float, px_per_mm: float) -> GrayImage:
+        """One region of the page (mm) straight from the scan, at its own resolution."""
+        f = px_per_mm / PX_PER_MM
+        shift = np.array([[f, 0, -x * px_per_mm], [0, f, -y * px_per_mm], [0, 0, 1]], np.float64)
+        size = (round(w * px_per_mm), round(h * px_per_mm))
+        return cv2.warpPerspective(gray, shift @ self.matrix, size, flags=cv2.INTER_CUBIC, borderValue=255)
+
 
 def _detector(thorough: bool) -> cv2.aruco.ArucoDetector:
     params = cv2.aruco.DetectorParameters()

@@ -53,9 +53,12 @@ def decode_qr(img: GrayImage) -> PageIdentity | None:
     return None
 
 
+QR_MARGIN = 4.0
+QR_REGION = (QR_X - QR_MARGIN, QR_Y - QR_MARGIN, QR_SIZE + 2 * QR_MARGIN, QR_SIZE + 2 * QR_MARGIN)  # mm
+
+
 def qr_from_aligned(aligned: GrayImage) -> PageIdentity | None:
-    margin = 4.0
-    crop = _crop(aligned, QR_X - margin, QR_Y - margin, QR_SIZE + 2 * margin, QR_SIZE + 2 * margin)
+    crop = _crop(aligned, *QR_REGION)
     return decode_qr(np.ascontiguousarray(crop))
 
 

@@ -67,6 +67,8 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     res.alignment_quality = fit.quality
     ident = identify.qr_from_aligned(aligned)
     how = "qr"
+    if ident is None:  # a low-resolution photo: the code's region again, sampled finely from the scan
+        ident = identify.decode_qr(fit.warp_region(image, *identify.QR_REGION, px_per_mm=16.0))
     if ident is None:
         ident = identify.decode_qr(image)
     if ident is None and options.ocr:

@@ -313,7 +313,7 @@ def make_sheet(args: tuple[str, int, int, str | None, int, bool, int]) -> list[t
     return out
 
 
-def _save_single(img: np.ndarray, path: Path, deg: str, rng: np.random.Generator, dpi: int) -> Path:
+def _save_single(img: np.ndarray, path: Path, deg: str, rng: np.random.Generator, dpi: int, compact: bool = False) -> Path:
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     if deg == "g4_tiff":
         path = path.with_suffix(".tif")
@@ -328,12 +328,13 @@ def _save_single(img: np.ndarray, path: Path, deg: str, rng: np.random.Generator
     elif deg == "photo":
         path = path.with_suffix(".jpg")
         cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 90))])
-    elif rng.random() < 0.3:
+    elif not compact and rng.random() < 0.3:
         path = path.with_suffix(".png")
         cv2.imwrite(str(path), gray)
     else:
         path = path.with_suffix(".jpg")
-        cv2.imwrite(str(path), img if rng.random() < 0.3 else gray, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 92))])
+        q = int(rng.integers(60, 75)) if compact else int(rng.integers(70, 92))
+        cv2.imwrite(str(path), img if rng.random() < 0.3 else gray, [cv2.IMWRITE_JPEG_QUALITY, q])
     return path
 
 
@@ -380,7 +381,7 @@ def generate(out: Path, templates: list[str], sheets: int, seed: int, profile: s
                     group_tiff.append((truth, img))
                     continue
                 name = f"{truth['template']}-{truth['sheet']}-p{truth['page']}"
-                path = _save_single(img, out / name, deg, rng, dpi)
+                path = _save_single(img, out / name, deg, rng, dpi, compact=profile == "demo")
                 truth_lines.append({"source": path.name, "index": 0, **truth})
     # scanner-made multi-page files: a PDF of JPEG pages, a grayscale multi-page TIFF
     for group, suffix in ((group_pdf, "pdf"), (group_tiff, "tif")):
@@ -389,7 +390,7 @@ def generate(out: Path, templates: list[str], sheets: int, seed: int, profile: s
             name = f"batch-{suffix}-{k // 6:03d}.{suffix}"
             ims = [Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)) for _, img in chunk]
             if suffix == "pdf":
-                ims[0].save(out / name, "PDF", resolution=dpi, save_all=True, append_images=ims[1:], quality=80)
+                ims[0].save(out / name, "PDF", resolution=dpi, save_all=True, append_images=ims[1:], quality=70 if profile == "demo" else 80)
             else:
                 ims[0].save(out / name, compression="tiff_lzw", save_all=True, append_images=ims[1:], dpi=(dpi, dpi))
             for i, (truth, _) in enumerate(chunk):
