@@ -175,7 +175,7 @@ def _pdf_pages(path: str, start: int = 0, stop: int | None = None) -> Iterator[L
         try:
             img = _pdf_page_image(reader, i)
             if img is None:
-                img = _pdf_render_page(path, i)
+                img = _pdf_render_page(path, i, reader.pages[i])
         except _PageError as exc:
             yield LoadedPage(path, i, None, f"page {i + 1}: {exc}")
             continue
@@ -215,9 +215,16 @@ def _pdf_page_image(reader, i: int) -> GrayImage | None:
     return gray
 
 
-def _pdf_render_page(path: str, i: int) -> GrayImage:
+def _pdf_render_page(path: str, i: int, page=None) -> GrayImage:  # noqa: ANN001
     from pdf2image import convert_from_path
     from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+
+    if page is not None:  # a page the size of a football field would render to gigabytes: refuse it first
+        w_px = float(page.mediabox.width) / 72 * defs.PDF_RENDER_DPI
+        h_px = float(page.mediabox.height) / 72 * defs.PDF_RENDER_DPI
+        err = _check_size(int(w_px), int(h_px))
+        if err:
+            raise _PageError(f"page is {float(page.mediabox.width) / 72 * 25.4:.0f} x {float(page.mediabox.height) / 72 * 25.4:.0f} mm: {err}")
 
     try:
         pages = convert_from_path(

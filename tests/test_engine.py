@@ -283,3 +283,21 @@ def test_thick_borders_from_a_heavy_threshold_are_calibrated_away(mini, blank):
     assert (r.fields["c01"].value, r.fields["c01"].status) == (3, "answered")
     assert r.fields["c02"].status == "blank"
     assert r.fields["gioi_tinh"].status == "blank"
+
+
+def test_pdf_bomb_and_encrypted_pdf_are_refused(tmp_path):
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(width=72 * 400, height=72 * 400)  # a 10 x 10 m page
+    with open(tmp_path / "huge.pdf", "wb") as fh:
+        w.write(fh)
+    pages = list(iter_pages(str(tmp_path / "huge.pdf")))
+    assert pages[0].image is None and "limit" in pages[0].error
+    w = PdfWriter()
+    w.add_blank_page(width=595, height=842)
+    w.encrypt("secret")
+    with open(tmp_path / "locked.pdf", "wb") as fh:
+        w.write(fh)
+    pages = list(iter_pages(str(tmp_path / "locked.pdf")))
+    assert pages[0].image is None and "encrypted" in pages[0].error
