@@ -54,10 +54,10 @@ def fill(url: str, n_sheets: int) -> tuple[int, float]:
                     v = rng.choices([1, 2, 3, 4, 5], [4, 6, 15, 45, 30])[0]
                     status = "uncertain" if rng.random() < 0.03 else "answered"
                     answer_rows.append(dict(page_id=pid, round_id=rid, field_id=f.id, value=v, value_int=v, status=status,
-                                            confidence=1.0, source="engine"))
+                                            confidence=1.0, source="engine", counted=True, sheet=f"{sh:06d}", agency=ag))
                 else:
                     answer_rows.append(dict(page_id=pid, round_id=rid, field_id=f.id, value=None, value_int=None,
-                                            status="blank", confidence=1.0, source="engine"))
+                                            status="blank", confidence=1.0, source="engine", counted=True, sheet=f"{sh:06d}", agency=ag))
         if len(answer_rows) > 50_000:
             _flush(engine, page_rows, answer_rows)
     _flush(engine, page_rows, answer_rows)
@@ -65,7 +65,7 @@ def fill(url: str, n_sheets: int) -> tuple[int, float]:
 
 
 def _flush(engine, page_rows, answer_rows) -> None:  # noqa: ANN001
-    with engine.begin() as c:
+    with engine.begin() as c:  # noqa: SIM117
         if page_rows:
             c.execute(insert(Page), page_rows)
         if answer_rows:
@@ -116,6 +116,11 @@ def main() -> int:
         urls.append(f"postgresql://postgres@127.0.0.1:5432/{name}")
     for url in urls:
         bench(url, a.sheets, url.split("://")[0])
+        if "omr_bench_" in url:
+            import psycopg
+
+            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     return 0
 
 

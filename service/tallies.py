@@ -20,32 +20,30 @@ from service.tally_jsonl import Sheet
 PENDING = and_(Answer.source == "engine", Answer.status.in_(("multiple", "uncertain")))
 
 
-def _scope(round_id: int, agency: str | None, batch: int | None):  # noqa: ANN202
-    conds = [Answer.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None)]
+def _scope(round_id: int, agency: str | None, batch: int | None) -> list:
+    """Answers that count: the page is read, of the round's form, not a duplicate (Answer.counted)."""
+    conds = [Answer.round_id == round_id, Answer.counted.is_(True)]
     if agency:
-        conds.append(func.coalesce(Page.agency, Batch.agency) == agency)
+        conds.append(Answer.agency == agency)
     if batch is not None:
-        conds.append(Page.batch_id == batch)
+        conds.append(Answer.page_id.in_(select(Page.id).where(Page.batch_id == batch)))
     return conds
 
 
-def _joined(q):  # noqa: ANN001, ANN202
-    return q.join(Page, Page.id == Answer.page_id).join(Batch, Batch.id == Page.batch_id)
-
-
 def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int | None = None) -> dict[str, dict[str, Any]]:
-    """Per question: {"values": {value: n}, "blank", "pending", "multiple"} for single choice (SQL GROUP BY)."""
-    kind = case((PENDING, "pending"), (Answer.status == "answered", "answered"), else_="blank")
-    q = _joined(select(Answer.field_id, kind.label("k"), Answer.value_int, func.count()).select_from(Answer)).where(
-        *_scope(round_id, agency, batch)
-    ).group_by(Answer.field_id, kind, Answer.value_int)
+    """Per question: {"values": {value: n}, "blank", "pending"} (one GROUP BY over a covering index)."""
+    q = (
+        select(Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
+        .where(*_scope(round_id, agency, batch))
+        .group_by(Answer.field_id, Answer.status, Answer.source, Answer.value_int)
+    )
     out: dict[str, dict[str, Any]] = {}
-    for fid, k, v, n in s.execute(q):
+    for fid, status, source, v, n in s.execute(q):
         d = out.setdefault(fid, {"values": {}, "blank": 0, "pending": 0})
-        if k == "answered" and v is not None:
-            d["values"][int(v)] = d["values"].get(int(v), 0) + n
-        elif k == "pending":
+        if source == "engine" and status in ("multiple", "uncertain"):
             d["pending"] += n
+        elif status == "answered" and v is not None:
+            d["values"][int(v)] = d["values"].get(int(v), 0) + n
         else:
             d["blank"] += n
     return out
@@ -58,20 +56,29 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
         d = c.get(cid, {"values": {}, "blank": 0, "pending": 0})
         t.criteria[cid] = CriterionCounts(values=dict(d["values"]), pending=d["pending"], blank=d["blank"])
     lo, hi = spec.scale
-    sheet_key = func.coalesce(Page.sheet, "")
-    valid = and_(~PENDING, Answer.status == "answered", Answer.value_int.between(lo, hi))
-    for el in spec.elements:
-        ids = [cr.id for cr in el.criteria]
-        q = _joined(select(func.count(distinct(sheet_key))).select_from(Answer)).where(
-            *_scope(round_id, agency, batch), Answer.field_id.in_(ids), valid
-        )
-        t.element_sheets[el.id] = s.scalar(q) or 0
-    q = _joined(select(func.count(distinct(sheet_key))).select_from(Answer)).where(
-        *_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids), valid
+    valid = and_(Answer.status == "answered", Answer.value_int.between(lo, hi), ~PENDING)
+    # one pass grouped by sheet: which elements each sheet answered validly, then count sheets
+    per_el = [
+        func.max(case((and_(Answer.field_id.in_([cr.id for cr in el.criteria]), valid), 1), else_=0)).label(f"e{i}")
+        for i, el in enumerate(spec.elements)
+    ]
+    anyv = func.max(case((valid, 1), else_=0)).label("any")
+    inner = (
+        select(Answer.sheet, *per_el, anyv)
+        .where(*_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids))
+        .group_by(Answer.sheet)
+        .subquery()
     )
-    t.sheets_answered = s.scalar(q) or 0
-    q = _joined(select(func.count(distinct(sheet_key))).select_from(Answer)).where(*_scope(round_id, agency, batch))
-    t.sheets = s.scalar(q) or 0
+    cols = [func.coalesce(func.sum(inner.c[f"e{i}"]), 0) for i in range(len(spec.elements))]
+    row = s.execute(select(*cols, func.coalesce(func.sum(inner.c["any"]), 0), func.count())).one()
+    for i, el in enumerate(spec.elements):
+        t.element_sheets[el.id] = int(row[i])
+    t.sheets_answered = int(row[len(spec.elements)])
+    t.sheets = s.scalar(select(func.count(distinct(Page.sheet))).where(
+        Page.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None),
+        *([func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery()) == agency] if agency else []),
+        *([Page.batch_id == batch] if batch is not None else []),
+    )) or 0
     return t
 
 
@@ -81,21 +88,17 @@ def indices(s: Session, template: Template, round_id: int, *, agency: str | None
 
 
 def agencies(s: Session, round_id: int) -> list[str]:
-    q = (
-        select(func.coalesce(Page.agency, Batch.agency)).distinct()
-        .select_from(Page).join(Batch, Batch.id == Page.batch_id)
-        .where(Page.round_id == round_id, Page.result_status == "ok")
-    )
+    q = select(Answer.agency).where(Answer.round_id == round_id, Answer.counted.is_(True)).distinct()
     return sorted(a for (a,) in s.execute(q) if a)
 
 
 def sheets(s: Session, round_id: int, *, agency: str | None = None) -> list[Sheet]:
     """Every counted sheet with its final answers, for the exports (pending fields as uncertain)."""
-    q = _joined(
-        select(Page.template, Page.sheet, func.coalesce(Page.agency, Batch.agency), Answer.field_id, Answer.value,
-               Answer.status, Answer.source)
-        .select_from(Answer)
-    ).where(*_scope(round_id, agency, None)).order_by(Page.sheet, Page.page_no)
+    q = (
+        select(Page.template, Answer.sheet, Answer.agency, Answer.field_id, Answer.value, Answer.status, Answer.source)
+        .join(Page, Page.id == Answer.page_id)
+        .where(*_scope(round_id, agency, None)).order_by(Answer.sheet, Page.page_no)
+    )
     by: dict[str, Sheet] = {}
     for template, sheet, ag, fid, value, status, source in s.execute(q):
         sh = by.get(sheet or "")

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import Answer, Page, ReviewItem, Round, UploadedFile, utcnow
+from service.models import Answer, Batch, Page, ReviewItem, Round, UploadedFile, utcnow
 from service.settings import Settings
 from service.storage import Store
 
@@ -124,6 +124,18 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
     if page.identified_by == "ocr":
         s.add(_page_item(page, "identity read by OCR", confidence=0.5))
     flag_duplicate(s, page)
+    s.flush()
+    recount(s, page)
+
+
+def recount(s: Session, page: Page) -> None:
+    """Copy the page's standing onto its answers: whether they count, its sheet and agency."""
+    batch = s.get(Batch, page.batch_id)
+    counted = page.status == "done" and page.result_status == "ok" and page.duplicate_of is None
+    s.execute(
+        update(Answer).where(Answer.page_id == page.id)
+        .values(counted=counted, sheet=page.sheet, agency=page.agency or (batch.agency if batch else None))
+    )
 
 
 def _page_item(page: Page, reason: str, confidence: float = 0.0) -> ReviewItem:

@@ -273,6 +273,12 @@ def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, req
         action = "place page"
     else:
         raise ApiError(422, "send {\"template\", \"page\", \"sheet\"} or {\"not_questionnaire\": true}")
+    from service.worker import recount
+
+    s.flush()
+    recount(s, page)
+    for other in s.scalars(select(Page).where(or_(Page.duplicate_of == page.id, Page.id == (old["duplicate_of"] or -1)))):
+        recount(s, other)
     new = {"status": page.result_status, "template": page.template, "page": page.page_no, "sheet": page.sheet,
            "duplicate_of": page.duplicate_of}
     s.add(AuditEntry(user=user, action=action, page_id=page.id, field_id=None, old=old, new=new))
