@@ -102,7 +102,7 @@ class Answer(Base):
     __table_args__ = (
         UniqueConstraint("page_id", "field_id", name="uq_answer_page_field"),
         # covering indexes for the tallies: one scan answers a GROUP BY without touching the table
-        Index("ix_answers_tally", "round_id", "counted", "field_id", "status", "source", "value_int", "agency"),
+        Index("ix_answers_tally", "round_id", "counted", "field_id", "status", "source", "value_int", "agency", "sheet"),
         Index("ix_answers_sheet", "round_id", "counted", "sheet", "field_id", "status", "source", "value_int", "agency"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

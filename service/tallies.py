@@ -57,23 +57,21 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
         t.criteria[cid] = CriterionCounts(values=dict(d["values"]), pending=d["pending"], blank=d["blank"])
     lo, hi = spec.scale
     valid = and_(Answer.status == "answered", Answer.value_int.between(lo, hi), ~PENDING)
-    # one pass grouped by sheet: which elements each sheet answered validly, then count sheets
-    per_el = [
-        func.max(case((and_(Answer.field_id.in_([cr.id for cr in el.criteria]), valid), 1), else_=0)).label(f"e{i}")
-        for i, el in enumerate(spec.elements)
-    ]
-    anyv = func.max(case((valid, 1), else_=0)).label("any")
-    inner = (
-        select(Answer.sheet, *per_el, anyv)
-        .where(*_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids))
+    # sheets with a valid answer in each element: COUNT(DISTINCT sheet) over an index range per element
+    for el in spec.elements:
+        t.element_sheets[el.id] = s.scalar(
+            select(func.count(distinct(Answer.sheet))).where(
+                *_scope(round_id, agency, batch), Answer.field_id.in_([cr.id for cr in el.criteria]), valid
+            )
+        ) or 0
+    # ... and in any element: a streaming GROUP BY along the (round, counted, sheet) index
+    per_sheet = (
+        select(Answer.sheet)
+        .where(*_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids), valid)
         .group_by(Answer.sheet)
         .subquery()
     )
-    cols = [func.coalesce(func.sum(inner.c[f"e{i}"]), 0) for i in range(len(spec.elements))]
-    row = s.execute(select(*cols, func.coalesce(func.sum(inner.c["any"]), 0), func.count())).one()
-    for i, el in enumerate(spec.elements):
-        t.element_sheets[el.id] = int(row[i])
-    t.sheets_answered = int(row[len(spec.elements)])
+    t.sheets_answered = s.scalar(select(func.count()).select_from(per_sheet)) or 0
     t.sheets = s.scalar(select(func.count(distinct(Page.sheet))).where(
         Page.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None),
         *([func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery()) == agency] if agency else []),
