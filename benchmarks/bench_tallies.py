@@ -61,6 +61,8 @@ def fill(url: str, n_sheets: int) -> tuple[int, float]:
         if len(answer_rows) > 50_000:
             _flush(engine, page_rows, answer_rows)
     _flush(engine, page_rows, answer_rows)
+    with session_factory(engine)() as s, s.begin():
+        tallies.rebuild_summaries(s, rid)  # what the service keeps in step page by page
     return rid, time.perf_counter() - t0
 
 

@@ -153,3 +153,20 @@ class AuditEntry(Base):
     field_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     old: Mapped[object | None] = mapped_column(JSON, nullable=True)
     new: Mapped[object | None] = mapped_column(JSON, nullable=True)
+
+
+class SheetSummary(Base):
+    """Per sheet of a round: which index elements it answered validly (bit i = element i).
+
+    Kept in step with the answers by service.tallies.refresh_sheet, so that the
+    n behind every element is a sum over sheets instead of a COUNT(DISTINCT)
+    over every answer.
+    """
+
+    __tablename__ = "sheet_summaries"
+    __table_args__ = (UniqueConstraint("round_id", "sheet", name="uq_summary_round_sheet"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    sheet: Mapped[str] = mapped_column(String(20))
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    mask: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from omr.template import Template
 from service.indices import CriterionCounts, IndexResult, IndexSpec, Tally, compute_indices
-from service.models import Answer, Batch, Page
+from service.models import Answer, Batch, Page, Round, SheetSummary
 from service.tally_jsonl import Sheet
 
 PENDING = and_(Answer.source == "engine", Answer.status.in_(("multiple", "uncertain")))
@@ -57,21 +57,26 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
         t.criteria[cid] = CriterionCounts(values=dict(d["values"]), pending=d["pending"], blank=d["blank"])
     lo, hi = spec.scale
     valid = and_(Answer.status == "answered", Answer.value_int.between(lo, hi), ~PENDING)
-    # sheets with a valid answer in each element: COUNT(DISTINCT sheet) over an index range per element
-    for el in spec.elements:
-        t.element_sheets[el.id] = s.scalar(
-            select(func.count(distinct(Answer.sheet))).where(
-                *_scope(round_id, agency, batch), Answer.field_id.in_([cr.id for cr in el.criteria]), valid
-            )
+    if batch is None:
+        # n per element and overall from the per-sheet summaries (kept in step on every write)
+        q = select(SheetSummary.mask, func.count()).where(SheetSummary.round_id == round_id, SheetSummary.mask != 0)
+        if agency:
+            q = q.where(SheetSummary.agency == agency)
+        for mask, n in s.execute(q.group_by(SheetSummary.mask)):
+            t.sheets_answered += n
+            for i, el in enumerate(spec.elements):
+                if mask >> i & 1:
+                    t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
+    else:  # one batch: small enough to count directly
+        for el in spec.elements:
+            t.element_sheets[el.id] = s.scalar(
+                select(func.count(distinct(Answer.sheet))).where(
+                    *_scope(round_id, agency, batch), Answer.field_id.in_([cr.id for cr in el.criteria]), valid
+                )
+            ) or 0
+        t.sheets_answered = s.scalar(
+            select(func.count(distinct(Answer.sheet))).where(*_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids), valid)
         ) or 0
-    # ... and in any element: a streaming GROUP BY along the (round, counted, sheet) index
-    per_sheet = (
-        select(Answer.sheet)
-        .where(*_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids), valid)
-        .group_by(Answer.sheet)
-        .subquery()
-    )
-    t.sheets_answered = s.scalar(select(func.count()).select_from(per_sheet)) or 0
     t.sheets = s.scalar(select(func.count(distinct(Page.sheet))).where(
         Page.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None),
         *([func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery()) == agency] if agency else []),
@@ -107,3 +112,66 @@ def sheets(s: Session, round_id: int, *, agency: str | None = None) -> list[Shee
         else:
             sh.fields[fid] = {"value": value, "status": status}
     return list(by.values())
+
+
+def _valid_elements(spec: IndexSpec, rows) -> int:  # noqa: ANN001
+    lo, hi = spec.scale
+    where = {cr.id: i for i, el in enumerate(spec.elements) for cr in el.criteria}
+    mask = 0
+    for fid, status, source, v in rows:
+        if fid in where and status == "answered" and v is not None and lo <= v <= hi and not (
+            source == "engine" and status in ("multiple", "uncertain")
+        ):
+            mask |= 1 << where[fid]
+    return mask
+
+
+def refresh_sheet(s: Session, round_id: int, sheet: str | None) -> None:
+    """Recompute one sheet's summary from its counted answers (call after any change to them)."""
+    if not sheet:
+        return
+    r = s.get(Round, round_id)
+    from omr.template import load_template
+
+    t = load_template(r.template)
+    if t.indices is None:
+        return
+    spec = IndexSpec.from_template(t)
+    rows = s.execute(
+        select(Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency)
+        .where(Answer.round_id == round_id, Answer.sheet == sheet, Answer.counted.is_(True))
+    ).all()
+    mask = _valid_elements(spec, [row[:4] for row in rows])
+    agency = next((row[4] for row in rows if row[4]), None)
+    row = s.scalar(select(SheetSummary).where(SheetSummary.round_id == round_id, SheetSummary.sheet == sheet))
+    if row is None:
+        s.add(SheetSummary(round_id=round_id, sheet=sheet, agency=agency, mask=mask))
+    else:
+        row.mask, row.agency = mask, agency
+
+
+def rebuild_summaries(s: Session, round_id: int) -> int:
+    """Recompute every sheet summary of a round in one pass (maintenance, bulk loads)."""
+    from omr.template import load_template
+
+    r = s.get(Round, round_id)
+    spec = IndexSpec.from_template(load_template(r.template))
+    s.execute(SheetSummary.__table__.delete().where(SheetSummary.round_id == round_id))
+    rows = s.execute(
+        select(Answer.sheet, Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency)
+        .where(Answer.round_id == round_id, Answer.counted.is_(True), Answer.field_id.in_(spec.criterion_ids))
+        .order_by(Answer.sheet)
+    )
+    out, cur, buf, ag = [], None, [], None
+    for sheet, fid, status, source, v, agency in rows:
+        if sheet != cur and cur is not None:
+            out.append({"round_id": round_id, "sheet": cur, "agency": ag, "mask": _valid_elements(spec, buf)})
+            buf, ag = [], None
+        cur = sheet
+        buf.append((fid, status, source, v))
+        ag = ag or agency
+    if cur is not None:
+        out.append({"round_id": round_id, "sheet": cur, "agency": ag, "mask": _valid_elements(spec, buf)})
+    for k in range(0, len(out), 5000):
+        s.execute(SheetSummary.__table__.insert(), out[k : k + 5000])
+    return len(out)

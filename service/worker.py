@@ -132,10 +132,15 @@ def recount(s: Session, page: Page) -> None:
     """Copy the page's standing onto its answers: whether they count, its sheet and agency."""
     batch = s.get(Batch, page.batch_id)
     counted = page.status == "done" and page.result_status == "ok" and page.duplicate_of is None
+    old_sheets = {sh for (sh,) in s.execute(select(Answer.sheet).where(Answer.page_id == page.id).distinct())}
     s.execute(
         update(Answer).where(Answer.page_id == page.id)
         .values(counted=counted, sheet=page.sheet, agency=page.agency or (batch.agency if batch else None))
     )
+    from service.tallies import refresh_sheet
+
+    for sheet in old_sheets | {page.sheet}:
+        refresh_sheet(s, page.round_id, sheet)
 
 
 def _page_item(page: Page, reason: str, confidence: float = 0.0) -> ReviewItem:

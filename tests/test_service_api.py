@@ -101,6 +101,8 @@ def test_round_upload_review_and_results(tmp_path, db_url, clean_scans):
         for cid, e in expect.items():
             assert got[cid] == pytest.approx(e, abs=0.01)
         assert ind["overall"] == pytest.approx(sum(expect.values()) / len(expect), abs=0.01)
+        # n behind each element (one criterion each on this form): the sheets with a valid answer
+        assert {el["id"]: el["n"] for el in ind["elements"]} == {"E1": len(crit["c01"]), "E2": len(crit["c02"]), "E3": len(crit["c03"])}
         assert ind["pending_review"] == 0
         csv = c.get("/api/export?round=Huế 2026&format=csv", headers=_h(tok["viewer"]))
         assert csv.content.startswith(b"\xef\xbb\xbf") and csv.status_code == 200

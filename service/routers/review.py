@@ -216,6 +216,10 @@ def review_decide(item_id: int, body: Decision, request: Request, s: SessionDep,
     a.value_int = value if isinstance(value, int) and not isinstance(value, bool) else None
     s.add(AuditEntry(user=user.name, action="review" if item.state == "pending" else "correct", page_id=page.id,
                      field_id=item.field_id, old=old, new={"value": value, "status": status, "item": item.id}))
+    s.flush()
+    from service.tallies import refresh_sheet
+
+    refresh_sheet(s, page.round_id, page.sheet)
     item.state, item.decided_by, item.decided_at = "done", user.name, now
     item.claimed_by, item.claim_expires_at = None, None
     s.commit()
@@ -306,6 +310,11 @@ def review_undo(item_id: int, request: Request, s: SessionDep, user: Reviewer) -
     a.value, a.status, a.source = before.get("value"), before.get("status", a.status), before.get("source", "engine")
     a.value_int = a.value if isinstance(a.value, int) and not isinstance(a.value, bool) else None
     s.add(AuditEntry(user=user.name, action="undo", page_id=item.page_id, field_id=item.field_id, old=cur, new=before))
+    s.flush()
+    from service.tallies import refresh_sheet
+
+    page = s.get(Page, item.page_id)
+    refresh_sheet(s, page.round_id, page.sheet)
     item.state, item.decided_by, item.decided_at = "pending", None, None
     item.claimed_by = user.name
     item.claim_expires_at = utcnow() + timedelta(seconds=request.app.state.settings.claim_seconds)
