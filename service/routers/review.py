@@ -70,10 +70,12 @@ def item_json(s, item: ReviewItem) -> dict[str, Any]:  # noqa: ANN001
     return out
 
 
-def _claim_next(s, user: str, scope, order: str, claim_seconds: int) -> ReviewItem | None:  # noqa: ANN001
+def _claim_next(s, user: str, scope, order: str, claim_seconds: int, exclude: list[int] = ()) -> ReviewItem | None:  # noqa: ANN001
     now = utcnow()
     free = or_(ReviewItem.claimed_by.is_(None), ReviewItem.claimed_by == user, ReviewItem.claim_expires_at < now)
     q = select(ReviewItem.id).where(ReviewItem.state == "pending", scope, free)
+    if exclude:
+        q = q.where(ReviewItem.id.not_in(list(exclude)))
     mine_first = (ReviewItem.claimed_by == user).desc()
     if order == "page":
         q = q.order_by(mine_first, ReviewItem.page_id, ReviewItem.order_key, ReviewItem.id)
@@ -95,7 +97,8 @@ def _claim_next(s, user: str, scope, order: str, claim_seconds: int) -> ReviewIt
 
 @router.get("/review/next", responses={204: {"description": "nothing left to review"}})
 def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | None = None, round: str | None = None,
-                order: str = "confidence") -> Any:
+                order: str = "confidence", exclude: str = "") -> Any:
+    """The next item for the caller, claimed for them; ``exclude`` (ids) lets a client preload the one after."""
     if batch is not None:
         scope = ReviewItem.batch_id == batch
     elif round is not None:
@@ -104,7 +107,8 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | No
         raise ApiError(422, "say which queue: batch=ID or round=R")
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
-    item = _claim_next(s, user.name, scope, order, request.app.state.settings.claim_seconds)
+    skip = [int(x) for x in exclude.split(",") if x.strip().isdigit()]
+    item = _claim_next(s, user.name, scope, order, request.app.state.settings.claim_seconds, skip)
     if item is None:
         return Response(status_code=204)
     return item_json(s, item)
