@@ -63,7 +63,7 @@ function render(item) {
   $("item-pos").textContent = `${t("item")} #${item.id}${pos} · ${item.template || ""} · ${t("sheet")} ${item.sheet || "?"} · ${t("pageno")} ${item.page || "?"}`;
   $("item-reason").textContent = reasonText(item.reason);
   $("item-page").href = `page.html?id=${encodeURIComponent(item.page_id)}`;
-  $("item-question").textContent = item.question || "";
+  $("item-question").textContent = item.field_kind === "page" ? reasonText(item.reason) + (item.page_error ? ` — ${item.page_error}` : "") : (item.question || "");
   $("item-crop").src = item.image_url;
   $("item-crop").alt = item.question || "";
   $("item-suggestion").textContent = item.field_kind === "page" ? "" :

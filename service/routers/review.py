@@ -66,7 +66,7 @@ def item_json(s, item: ReviewItem) -> dict[str, Any]:  # noqa: ANN001
             out["value"] = a.text_suggestion
     else:
         out.update(status="unrecognized" if item.reason == "unrecognized page" else item.reason, question=item.reason,
-                   field_kind="page", value=None)
+                   field_kind="page", value=None, page_error=page.error)
     return out
 
 
