@@ -102,15 +102,18 @@ def test_work_through_the_queue_by_keyboard_and_undo(service, page):
     page.click("#start")
     page.wait_for_selector("#item-question")
     DOCS.mkdir(parents=True, exist_ok=True)
+    shot_single = False
     decided: list[int] = []
     undone = False
     for step in range(80):
         if page.is_visible("#done-view"):
             break
         item_id = int(page.get_attribute("#item", "data-item-id"))
-        if step == 0:
-            page.screenshot(path=str(DOCS / "review-queue.png"))
         st, item = _req(port, "GET", f"/api/review/{item_id}", tok["viewer"])
+        if step == 0 or (item["field_kind"] == "single" and not shot_single):
+            page.wait_for_function("document.querySelector('#item-crop').complete && document.querySelector('#item-crop').style.visibility !== 'hidden'")
+            page.screenshot(path=str(DOCS / "review-queue.png"))
+            shot_single = shot_single or item["field_kind"] == "single"
         before = page.evaluate("window.__lastRender.at")
         if item["field_kind"] == "page":
             key = "3" if item["reason"] == "duplicate sheet" else "n"

@@ -64,8 +64,14 @@ function render(item) {
   $("item-reason").textContent = reasonText(item.reason);
   $("item-page").href = `page.html?id=${encodeURIComponent(item.page_id)}`;
   $("item-question").textContent = item.field_kind === "page" ? reasonText(item.reason) + (item.page_error ? ` — ${item.page_error}` : "") : (item.question || "");
-  $("item-crop").src = item.image_url;
-  $("item-crop").alt = item.question || "";
+  // never show the previous item's picture under this item's question
+  const crop = $("item-crop");
+  if (crop.getAttribute("src") !== item.image_url) {
+    crop.style.visibility = "hidden";
+    crop.onload = () => { crop.style.visibility = "visible"; };
+    crop.src = item.image_url;
+  }
+  crop.alt = item.question || "";
   $("item-suggestion").textContent = item.field_kind === "page" ? "" :
     `${t("suggestion")}: ${valueText(item, item.value)}` + (item.state === "done" ? ` ✓ ${item.decided_by || ""}` : "");
   const opts = $("item-options");

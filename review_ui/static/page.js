@@ -26,6 +26,7 @@ async function main() {
     $("page-title").textContent = `Trang #${p.id} · ${p.template || "?"} · số phiếu ${p.sheet || "?"} · trang ${p.page || "?"}`;
     $("page-meta").textContent = `${p.source} (trang ${p.index + 1} của tệp) · ${p.status}` + (p.error ? ` · ${p.error}` : "") +
       (p.alignment_quality != null ? ` · căn chỉnh ${Math.round(p.alignment_quality * 100)}%` : "");
+    $("page-image").addEventListener("load", () => setZoom($("page-image-wrap").clientWidth / $("page-image").naturalWidth));
     $("page-image").src = p.aligned_image_url || p.image_url || "";
     const tb = $("fields").tBodies[0];
     for (const [fid, f] of Object.entries(p.fields)) {
