@@ -94,11 +94,15 @@ def bench(url: str, n: int, label: str) -> None:
         t0 = time.perf_counter()
         tallies.indices(s, t, rid, agency="A3")
         t_ag = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        per = tallies.indices_by_agency(s, t, rid)
+        t_rank = time.perf_counter() - t0
     print(f"{label}: {n} sheets ({n * 2} pages) filled in {t_fill:.0f} s; overall index {res.overall:.2f}%, "
           f"n={res.to_json().get('n')}, pending {res.to_json().get('pending_review')}")
     print(f"  indices (GET /api/indices): best {min(times_i):.3f} s, worst {max(times_i):.3f} s")
     print(f"  tallies (GET /api/tallies): best {min(times_c):.3f} s, worst {max(times_c):.3f} s")
     print(f"  indices for one agency of 12: {t_ag:.3f} s")
+    print(f"  indices of all {len(per)} agencies for the ranking (GET /api/indices adds it): {t_rank:.3f} s")
 
 
 def main() -> int:

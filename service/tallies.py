@@ -175,3 +175,38 @@ def rebuild_summaries(s: Session, round_id: int) -> int:
     for k in range(0, len(out), 5000):
         s.execute(SheetSummary.__table__.insert(), out[k : k + 5000])
     return len(out)
+
+
+def indices_by_agency(s: Session, template: Template, round_id: int) -> dict[str, IndexResult]:
+    """Indices for every agency of a round from two grouped queries (not one tally per agency)."""
+    spec = IndexSpec.from_template(template)
+    crit = set(spec.criterion_ids)
+    tallies: dict[str, Tally] = {}
+    q = (
+        select(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
+        .where(Answer.round_id == round_id, Answer.counted.is_(True), Answer.agency.is_not(None), Answer.field_id.in_(crit))
+        .group_by(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int)
+    )
+    for agency, fid, status, source, v, n in s.execute(q):
+        t = tallies.setdefault(agency, Tally(criteria={cid: CriterionCounts() for cid in spec.criterion_ids}))
+        cc = t.criteria[fid]
+        if source == "engine" and status in ("multiple", "uncertain"):
+            cc.pending += n
+        elif status == "answered" and v is not None:
+            cc.values[int(v)] = cc.values.get(int(v), 0) + n
+        else:
+            cc.blank += n
+    q = (
+        select(SheetSummary.agency, SheetSummary.mask, func.count())
+        .where(SheetSummary.round_id == round_id, SheetSummary.agency.is_not(None))
+        .group_by(SheetSummary.agency, SheetSummary.mask)
+    )
+    for agency, mask, n in s.execute(q):
+        t = tallies.setdefault(agency, Tally(criteria={cid: CriterionCounts() for cid in spec.criterion_ids}))
+        t.sheets += n
+        if mask:
+            t.sheets_answered += n
+            for i, el in enumerate(spec.elements):
+                if mask >> i & 1:
+                    t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
+    return {a: compute_indices(spec, t) for a, t in sorted(tallies.items())}

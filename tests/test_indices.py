@@ -272,3 +272,41 @@ def test_no_nan_ever(spec):
     for v in (r.overall, r.elements[0].index, r.elements[0].criteria[0].index):
         assert v is not None and not math.isnan(v)
     assert r.overall == 0.0
+
+
+def test_agency_indices_from_grouped_queries_match_one_by_one(tmp_path):
+    """indices_by_agency (two grouped queries) agrees with a tally per agency."""
+    import random
+
+    from sqlalchemy import insert
+
+    from omr.template import load_template
+    from service import tallies
+    from service.db import make_engine, migrate, session_factory
+    from service.models import Answer, Batch, Page, Round, UploadedFile
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    migrate(engine)
+    t = load_template("hue-2017")
+    rng = random.Random(5)
+    with engine.begin() as c:
+        rid = c.execute(insert(Round).values(name="r", template=t.id, version=1, period="")).inserted_primary_key[0]
+        bid = c.execute(insert(Batch).values(round_id=rid, created_by="x")).inserted_primary_key[0]
+        fid = c.execute(insert(UploadedFile).values(batch_id=bid, round_id=rid, filename="f", sha256="0" * 64, size=0)).inserted_primary_key[0]
+        for k in range(60):
+            ag = ["A", "B", "C"][k % 3]
+            pid = c.execute(insert(Page).values(batch_id=bid, round_id=rid, file_id=fid, index=k, status="done", result_status="ok",
+                                                template=t.id, version=1, sheet=f"{k:06d}", page_no=1, agency=ag)).inserted_primary_key[0]
+            for cid in ("c01", "c02", "c03"):
+                v = rng.choice([None, 1, 2, 3, 4, 5, 5, 4])
+                st = rng.choice(["answered"] * 9 + ["uncertain"])
+                c.execute(insert(Answer).values(page_id=pid, round_id=rid, field_id=cid, value=v, value_int=v,
+                                                status="blank" if v is None else st, source="engine", counted=True,
+                                                sheet=f"{k:06d}", agency=ag))
+    with session_factory(engine)() as s, s.begin():
+        tallies.rebuild_summaries(s, rid)
+    with session_factory(engine)() as s:
+        grouped = tallies.indices_by_agency(s, t, rid)
+        assert set(grouped) == {"A", "B", "C"}
+        for ag, res in grouped.items():
+            assert res.to_json() == tallies.indices(s, t, rid, agency=ag).to_json()

@@ -49,7 +49,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = N
         raise ApiError(422, f"template {t.id} defines no indices")
     out = tallies.indices(s, t, r.id, agency=agency).to_json()
     if agency is None:
-        per = {a: tallies.indices(s, t, r.id, agency=a) for a in tallies.agencies(s, r.id)}
+        per = tallies.indices_by_agency(s, t, r.id)
         out["agencies"] = ranking_to_json(rank_agencies(per)) if per else []
     out["round"] = r.name
     return out
@@ -67,7 +67,7 @@ def export(s: SessionDep, user: AnyUser, round: str, format: str = "csv", agency
         data = exports.sav_bytes(t, rows)
     elif format in ("xlsx", "json"):
         result = tallies.indices(s, t, r.id, agency=agency)
-        per = {a: tallies.indices(s, t, r.id, agency=a) for a in tallies.agencies(s, r.id)} if agency is None else {}
+        per = tallies.indices_by_agency(s, t, r.id) if agency is None else {}
         ranking = rank_agencies(per) if per else None
         if format == "xlsx":
             data = exports.xlsx_bytes(t, rows, result, ranking=ranking)
@@ -86,7 +86,7 @@ def report(s: SessionDep, user: AnyUser, round: str, format: str = "html") -> Re
     r = resolve_round(s, round)
     t = load_template(r.template)
     result = tallies.indices(s, t, r.id)
-    per = {a: tallies.indices(s, t, r.id, agency=a) for a in tallies.agencies(s, r.id)}
+    per = tallies.indices_by_agency(s, t, r.id)
     ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per) if len(per) > 1 else None, date=date.today())
     if format == "pdf":
         return Response(render_pdf(ctx), media_type="application/pdf")
