@@ -104,6 +104,7 @@ class Answer(Base):
         # covering indexes for the tallies: one scan answers a GROUP BY without touching the table
         Index("ix_answers_tally", "round_id", "counted", "field_id", "status", "source", "value_int", "agency", "sheet"),
         Index("ix_answers_sheet", "round_id", "counted", "sheet", "field_id", "status", "source", "value_int", "agency"),
+        Index("ix_answers_agency", "round_id", "counted", "agency", "field_id", "status", "source", "value_int"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
