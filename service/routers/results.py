@@ -42,13 +42,14 @@ def get_tallies(s: SessionDep, user: AnyUser, round: str, agency: str | None = N
 
 
 @router.get("/indices")
-def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = None) -> dict[str, Any]:
+def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = None, agencies: bool = False) -> dict[str, Any]:
+    """The round's indices (or one agency's); ``agencies=true`` adds every agency's, ranked."""
     r = resolve_round(s, round)
     t = load_template(r.template)
     if t.indices is None:
         raise ApiError(422, f"template {t.id} defines no indices")
     out = tallies.indices(s, t, r.id, agency=agency).to_json()
-    if agency is None:
+    if agency is None and agencies:
         per = tallies.indices_by_agency(s, t, r.id)
         out["agencies"] = ranking_to_json(rank_agencies(per)) if per else []
     out["round"] = r.name
