@@ -1,48 +1,111 @@
-// Interface strings: Vietnamese first, English available. The HTML carries the Vietnamese text;
-// data-t keys name the string for switching languages.
+// Interface strings: Vietnamese first, English available through the language button.
+// Static HTML carries the Vietnamese text and a data-t key; dynamic strings come from STRINGS.
+// Everything here is inserted with textContent, never as HTML.
 "use strict";
 const STRINGS = {
-  en: {
-    title: "Questionnaire review", logout: "Log out", login: "Log in", name: "User name", token: "Access token",
-    choose: "Choose a survey round or a batch", round: "Round", batch: "Batch", allbatches: "All batches", order: "Order",
-    worstfirst: "Lowest confidence first", pageorder: "Page order", start: "Start reviewing", wholepage: "Whole page",
-    form: "Form", pageno: "Page", sheet: "Sheet no.", place: "Confirm form (Enter)", notform: "Not a questionnaire (N)",
-    keepthis: "Keep this page (1)", keepother: "Keep the earlier page (2)", keepboth: "Two different sheets (3)",
-    accept: "Accept suggestion (Enter)", blank: "Blank (0)", undo: "Undo (U)",
-    alldone: "All done. Nothing left to review.", keys: "Keyboard", k_digit: "choose an option (multiple choice: toggle, Enter saves)",
-    k_blank: "leave blank", k_enter: "accept the suggestion / save", k_move: "previous / next item", k_undo: "undo the last decision",
-    k_n: "page is not a questionnaire", k_help: "show/hide this table",
-    suggestion: "Engine's reading", none: "(blank)", left: "left", done_today: "done today", item: "Item",
-    claimed: "Being reviewed by", changed: "The answer was changed meanwhile; current value",
-    reasons: {"two marks": "two marks", "faint mark": "faint mark", "mark around the box": "mark around the box",
-      "correction": "correction", "free text": "free text", "unrecognized page": "page not recognised",
-      "duplicate sheet": "sheet scanned twice", "page of another form": "page of another form", "low contrast": "low contrast",
-      "identity read by OCR": "sheet number read by OCR", "thin stroke": "thin stroke"},
-  },
   vi: {
-    suggestion: "Máy đọc được", none: "(để trống)", left: "còn lại", done_today: "đã duyệt hôm nay", item: "Mục",
-    claimed: "Đang được duyệt bởi", changed: "Câu trả lời đã bị người khác sửa; giá trị hiện tại",
-    reasons: {"two marks": "hai dấu", "faint mark": "dấu mờ", "mark around the box": "khoanh quanh ô",
+    accept: "Chấp nhận gợi ý (Enter)", save: "Lưu (Enter)",
+    suggestion: "Máy đọc được", none: "(để trống)", left: "Còn lại", done: "Đã duyệt", done_today: "hôm nay", item: "Mục",
+    total: "Tổng", reviewer: "Người duyệt", nobody: "Chưa có ai duyệt mục nào.",
+    claimed: "Mục này đang được người khác duyệt", claimed_hint: "Nhấn J để bỏ qua và sang mục khác.",
+    changed: "Câu trả lời đã bị người khác sửa trong lúc bạn xem. Giá trị hiện tại",
+    changed_hint: "Kiểm tra lại rồi quyết định lần nữa.",
+    decided_by: "Đã quyết định bởi", correction_note: "Sửa một câu trả lời đã duyệt: máy chủ kiểm tra giá trị cũ trước khi ghi.",
+    history: "Lịch sử", live: "Hàng đợi",
+    readonly: "Tài khoản này chỉ được xem, không được duyệt hay sửa câu trả lời.",
+    forbidden: "Bạn không có quyền thực hiện thao tác này.",
+    page_undo: "Quyết định về trang không hoàn tác được; hãy quyết định lại trang này.",
+    nothing_undo: "Không có quyết định nào để hoàn tác.",
+    skipped: "Đã bỏ qua", network: "Lỗi kết nối máy chủ", bad_login: "Sai tên người dùng hoặc mã truy cập.",
+    page_no_image: "Trang này không có ảnh.", page_items: "trang", sheet: "Số phiếu", pageno: "Trang", loading: "Đang tải…",
+    ocr: "Gợi ý OCR (tesseract)", no_ocr: "(OCR không đọc được)", code_hint: "chữ số",
+    // page view
+    page_title: "Trang", of_file: "trang {n} của tệp", alignment: "căn chỉnh", no_audit: "Chưa có thay đổi nào.",
+    status_names: {
+      answered: "có trả lời", blank: "để trống", uncertain: "chưa chắc chắn", multiple: "nhiều dấu", ok: "đã đọc",
+      unrecognized: "không nhận dạng được", rejected: "không phải phiếu", error: "lỗi", duplicate: "trùng phiếu",
+      queued: "đang chờ", processing: "đang xử lý", done: "xong", pending: "chờ duyệt",
+    },
+    source_names: { engine: "máy đọc", reviewer: "người duyệt", ocr: "OCR" },
+    actions: {
+      review: "duyệt", correct: "sửa", undo: "hoàn tác", "reject page": "không phải phiếu",
+      "settle duplicate": "xử lý trùng phiếu", "place page": "xác định mẫu phiếu",
+    },
+    reasons: {
+      "two marks": "hai dấu", "faint mark": "dấu mờ", "mark around the box": "khoanh quanh ô",
       "correction": "có sửa chữa", "free text": "ý kiến viết tay", "unrecognized page": "không nhận dạng được trang",
       "duplicate sheet": "phiếu quét hai lần", "page of another form": "trang của mẫu phiếu khác", "low contrast": "dấu nhạt",
-      "identity read by OCR": "số phiếu đọc bằng OCR", "thin stroke": "nét mảnh"},
+      "identity read by OCR": "số phiếu đọc bằng OCR", "thin stroke": "nét mảnh", "unreadable": "không đọc được",
+    },
+  },
+  en: {
+    title: "Questionnaire review", logout: "Log out", login: "Log in", name: "User name", token: "Access token",
+    choose: "Choose a survey round or a batch", round: "Survey round", batch: "Batch", allbatches: "All batches", order: "Order",
+    worstfirst: "Lowest confidence first", pageorder: "Page order", start: "Start reviewing (Enter)", wholepage: "Whole page",
+    form: "Form", place: "Confirm form (Enter)", notform: "Not a questionnaire (N)",
+    keepthis: "Keep this page (1)", keepother: "Keep the earlier page (2)", keepboth: "Two different sheets (3)",
+    accept: "Accept suggestion (Enter)", save: "Save (Enter)", blank: "Blank (0)", undo: "Undo (U)", prev: "Previous (K)", next: "Skip / next (J)",
+    alldone: "All done. Nothing left to review in this queue.", back_choose: "Choose another queue",
+    keys: "Keyboard shortcuts", k_digit: "choose an option (multiple choice: toggle, then Enter saves)",
+    k_blank: "mark as blank", k_enter: "accept the suggestion / save what is chosen or typed", k_move: "previous decision / skip or next",
+    k_undo: "undo the last decision", k_n: "page is not a questionnaire", k_esc: "leave the text box so the keys work again (Enter: back into it)",
+    k_help: "show / hide this table", close: "Close (Esc)", progress_h: "Progress", fields_h: "Answers", audit_h: "Audit log",
+    col_q: "Question", col_v: "Value", col_s: "Status", col_src: "Source", col_conf: "Confidence",
+    col_at: "When", col_user: "User", col_act: "Action", col_change: "Old → new", back_queue: "← Review queue",
+    zoom_fit: "Fit", zoom_hint: "Wheel: zoom · drag: move · + − 0 keys",
+    suggestion: "Engine's reading", none: "(blank)", left: "Left", done: "Done", done_today: "today", item: "Item",
+    total: "Total", reviewer: "Reviewer", nobody: "Nobody has reviewed an item yet.",
+    claimed: "This item is being reviewed by someone else", claimed_hint: "Press J to skip it and take another.",
+    changed: "The answer was changed by someone else while you looked at it. Current value",
+    changed_hint: "Check it and decide again.",
+    decided_by: "Decided by", correction_note: "Correcting a decided answer: the server checks the old value before writing.",
+    history: "History", live: "Queue",
+    readonly: "This account can only view; it cannot review or change answers.",
+    forbidden: "You are not allowed to do this.",
+    page_undo: "A page decision cannot be undone; decide this page again.",
+    nothing_undo: "No decision to undo.",
+    skipped: "Skipped", network: "Cannot reach the server", bad_login: "Wrong user name or access token.",
+    page_no_image: "This page has no image.", page_items: "page", sheet: "Sheet no.", pageno: "Page", loading: "Loading…",
+    ocr: "OCR suggestion (tesseract)", no_ocr: "(OCR read nothing)", code_hint: "digits",
+    page_title: "Page", of_file: "page {n} of the file", alignment: "alignment", no_audit: "No changes yet.",
+    status_names: {
+      answered: "answered", blank: "blank", uncertain: "uncertain", multiple: "several marks", ok: "read",
+      unrecognized: "not recognised", rejected: "not a questionnaire", error: "error", duplicate: "duplicate",
+      queued: "queued", processing: "processing", done: "done", pending: "pending",
+    },
+    source_names: { engine: "engine", reviewer: "reviewer", ocr: "OCR" },
+    actions: {
+      review: "review", correct: "correction", undo: "undo", "reject page": "not a questionnaire",
+      "settle duplicate": "duplicate settled", "place page": "form placed",
+    },
+    reasons: {
+      "two marks": "two marks", "faint mark": "faint mark", "mark around the box": "mark around the box",
+      "correction": "correction", "free text": "free text", "unrecognized page": "page not recognised",
+      "duplicate sheet": "sheet scanned twice", "page of another form": "page of another form", "low contrast": "low contrast",
+      "identity read by OCR": "sheet number read by OCR", "thin stroke": "thin stroke", "unreadable": "unreadable",
+    },
   },
 };
-let LANG = localStorage.getItem("omr-lang") || "vi";
+let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
+if (!(LANG in STRINGS)) LANG = "vi";
 const VI_TEXT = new Map();
 
 function t(key) {
-  const table = STRINGS[LANG] || {};
-  if (key in table) return table[key];
-  return (STRINGS.vi[key] !== undefined) ? STRINGS.vi[key] : (VI_TEXT.get(key) || key);
+  const table = STRINGS[LANG];
+  if (table[key] !== undefined) return table[key];
+  if (STRINGS.vi[key] !== undefined) return STRINGS.vi[key];
+  return VI_TEXT.get(key) || key;
 }
 
-function reasonText(r) {
-  if (!r) return "";
-  const table = (STRINGS[LANG] || STRINGS.vi).reasons || {};
-  const base = r.replace(/ \(.*\)$/, "");
-  return table[r] || table[base] || r;
+// Look a server word up in one of the tables (status_names, actions, reasons); unknown words pass through.
+function word(table, w) {
+  if (w === null || w === undefined) return "";
+  const tb = STRINGS[LANG][table] || {};
+  const base = String(w).replace(/ \(.*\)$/, "");
+  return tb[w] || tb[base] || String(w);
 }
+
+function reasonText(r) { return r ? word("reasons", r) : ""; }
 
 function applyLang() {
   document.documentElement.lang = LANG;
@@ -51,6 +114,17 @@ function applyLang() {
     if (!VI_TEXT.has(key)) VI_TEXT.set(key, el.textContent);
     el.textContent = LANG === "vi" ? VI_TEXT.get(key) : (STRINGS.en[key] || VI_TEXT.get(key));
   }
+  for (const el of document.querySelectorAll("[data-t-title]")) {
+    const key = el.dataset.tTitle;
+    if (!VI_TEXT.has("title:" + key)) VI_TEXT.set("title:" + key, el.title);
+    el.title = LANG === "vi" ? VI_TEXT.get("title:" + key) : (STRINGS.en[key] || VI_TEXT.get("title:" + key));
+  }
   const b = document.getElementById("lang");
   if (b) b.textContent = LANG === "vi" ? "English" : "Tiếng Việt";
+}
+
+function toggleLang() {
+  LANG = LANG === "vi" ? "en" : "vi";
+  try { localStorage.setItem("omr-lang", LANG); } catch (e) { /* private mode */ }
+  applyLang();
 }
