@@ -243,7 +243,7 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     skipped = undone = typed_markup = None
     single_keys = ["2", "Enter", "0", "Backspace", "1"]
     n_single = 0
-    shot = False
+    shots: set[str] = set()
     for _step in range(200):
         if page.is_visible("#done-view"):
             break
@@ -259,10 +259,12 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
             assert _shown_id(page) != skipped
             continue
         kind = item["field_kind"]
-        if kind == "single" and not shot:
+        shot_name = {"single": "review-queue.png", "text": "review-free-text.png", "page": "review-page-item.png"}.get(kind)
+        if shot_name and shot_name not in shots:
             _crop_shown(page)
-            page.screenshot(path=str(SHOTS / "review-queue.png"))
-            shot = True
+            page.wait_for_function("/\\d/.test(document.querySelector('#progress').textContent)")
+            page.screenshot(path=str(SHOTS / shot_name))
+            shots.add(shot_name)
         if kind == "page":
             if item["reason"] == "duplicate sheet":
                 key, value = "3", {"keep": "both"}
@@ -345,7 +347,7 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     assert hist == list(expected), "the history keeps the decisions in order"
     _go_to(page, typed_markup, hist)
     assert page.text_content("#item-mode").startswith("Lịch sử")
-    assert MARKUP in page.inner_text("#item-suggestion")
+    assert MARKUP in page.inner_text("#item-suggestion") and page.input_value("#text-input") == MARKUP
     assert page.locator("#item img:not(#item-crop)").count() == 0 and page.locator("#item b").count() == 0
     assert page.evaluate("window.__xss") is None
     page.keyboard.press("Escape")  # leave the text box; keys work again

@@ -130,7 +130,8 @@ function render(item) {
 
   const sug = $("item-suggestion");
   sug.replaceChildren();
-  if (kind !== "page") sug.append(`${t("suggestion")}: `, el("strong", {}, valueText(item, item.value)));
+  if (item.state === "done" && kind !== "page") sug.append(`${t("stored")}: `, el("strong", {}, valueText(item, item.value)));
+  else if (kind !== "page" && kind !== "text") sug.append(`${t("suggestion")}: `, el("strong", {}, valueText(item, item.value)));
   const note = $("item-note");
   note.textContent = item.state === "done" ? `${t("decided_by")} ${item.decided_by || "?"}. ${t("correction_note")}` : "";
 
@@ -172,7 +173,7 @@ function render(item) {
     $("pf-place").hidden = dup;
     const sel = $("pf-template");
     sel.replaceChildren(...state.templates.map((tp) => el("option", { value: tp.id }, `${tp.id} – ${tp.title}`)));
-    if (item.template) sel.value = item.template;
+    sel.value = item.template || state.roundTemplate || (state.templates[0] && state.templates[0].id) || "";
     updatePageMax();
     $("pf-page").value = item.page || 1;
     $("pf-sheet").value = item.sheet || "";
@@ -469,6 +470,7 @@ async function fillChooser() {
   if (!canReview) $("choose-error").textContent = t("readonly");
   try {
     const rounds = await api("GET", "/api/rounds");
+    state.rounds = rounds;
     $("round-select").replaceChildren(...rounds.map((r) =>
       el("option", { value: String(r.id) }, `${r.name}${r.template ? ` (${r.template}${r.period ? `, ${r.period}` : ""})` : ""}`)));
     if (rounds.length) $("round-select").value = String(rounds[rounds.length - 1].id);
@@ -498,6 +500,9 @@ async function start() {
   state.batch = $("batch-select").value;
   state.order = $("order-select").value;
   if (!state.round) return;
+  const rnd = (state.rounds || []).find((r) => String(r.id) === state.round);
+  state.roundTemplate = rnd ? rnd.template : "";
+  $("progress").textContent = t("loading");
   const params = new URLSearchParams({ round: state.round, batch: state.batch, order: state.order });
   history.replaceState(null, "", `?${params}`);
   try { localStorage.setItem("omr-last-queue", `./?${params}`); } catch (e) { /* ignore */ }

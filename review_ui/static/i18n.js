@@ -5,7 +5,7 @@
 const STRINGS = {
   vi: {
     accept: "Chấp nhận gợi ý (Enter)", save: "Lưu (Enter)",
-    suggestion: "Máy đọc được", none: "(để trống)", left: "Còn lại", done: "Đã duyệt", done_today: "hôm nay", item: "Mục",
+    stored: "Giá trị đã lưu", suggestion: "Máy đọc được", none: "(để trống)", left: "Còn lại", done: "Đã duyệt", done_today: "hôm nay", item: "Mục",
     total: "Tổng", reviewer: "Người duyệt", nobody: "Chưa có ai duyệt mục nào.",
     claimed: "Mục này đang được người khác duyệt", claimed_hint: "Nhấn J để bỏ qua và sang mục khác.",
     changed: "Câu trả lời đã bị người khác sửa trong lúc bạn xem. Giá trị hiện tại",
@@ -53,7 +53,7 @@ const STRINGS = {
     col_q: "Question", col_v: "Value", col_s: "Status", col_src: "Source", col_conf: "Confidence",
     col_at: "When", col_user: "User", col_act: "Action", col_change: "Old → new", back_queue: "← Review queue",
     zoom_fit: "Fit", zoom_hint: "Wheel: zoom · drag: move · + − 0 keys",
-    suggestion: "Engine's reading", none: "(blank)", left: "Left", done: "Done", done_today: "today", item: "Item",
+    stored: "Stored value", suggestion: "Engine's reading", none: "(blank)", left: "Left", done: "Done", done_today: "today", item: "Item",
     total: "Total", reviewer: "Reviewer", nobody: "Nobody has reviewed an item yet.",
     claimed: "This item is being reviewed by someone else", claimed_hint: "Press J to skip it and take another.",
     changed: "The answer was changed by someone else while you looked at it. Current value",
