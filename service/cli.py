@@ -1,8 +1,25 @@
-"""`omr serve` and `omr user add`: registered into the `omr` command by omr/cli.py."""
+"""`omr serve`, `omr user add` and `omr export`: registered into the `omr` command by omr/cli.py.
+
+Everything heavy (FastAPI, SQLAlchemy, the exports) is imported inside the
+command functions, so the recognition commands never load it.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from pathlib import Path
+
+from omr.errors import OmrError
+
+EXPORT_FORMATS = ("csv", "csv-labels", "xlsx", "sav", "json")  # kept equal to service.queries.EXPORT_FORMATS (tested)
+
+
+class ExportError(OmrError):
+    """omr export: bad input (unknown round or format, no database, unwritable file); exit code 2."""
+
+    exit_code = 2
 
 
 def _settings(args: argparse.Namespace):  # noqa: ANN202
@@ -44,6 +61,64 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db import make_engine, migrate, session_factory
+    from service.errors import ApiError
+    from service.queries import round_export
+
+    if args.format not in EXPORT_FORMATS:  # argparse checks too; this names the problem for direct callers
+        raise ExportError(f"--format {args.format!r}: unknown format (known: {', '.join(EXPORT_FORMATS)})")
+    out = Path(args.out)
+    if out.is_dir():
+        raise ExportError(f"--out {out}: is a folder; give the file to write, e.g. {out / ('export.' + args.format.split('-')[0])}")
+    if not out.parent.is_dir():
+        raise ExportError(f"--out {out}: the folder {out.parent} does not exist")
+    settings = _settings(args)
+    if not settings.database_url:
+        db_file = settings.data_dir / "omr.sqlite"
+        if not db_file.is_file():
+            raise ExportError(f"no database at {db_file.resolve()}: give --data-dir (the folder `omr serve` uses) "
+                              "or --database/DATABASE_URL")
+    engine = make_engine(settings.db_url)
+    try:
+        migrate(engine)  # as `omr serve` does on start; a no-op when the schema is current
+        with session_factory(engine)() as s:
+            e = round_export(s, args.round, args.format, agency=args.agency)
+    except ApiError as exc:
+        raise ExportError(exc.detail) from None
+    except SQLAlchemyError as exc:
+        raise ExportError(f"database {settings.db_url.split('@')[-1]}: {exc.__class__.__name__}: "
+                          f"{str(exc.orig if getattr(exc, 'orig', None) else exc).strip().splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    _write_atomically(out, e.data)
+    print(f"omr export: {out} ({len(e.data):,} bytes, {args.format})", file=sys.stderr)
+    return 0
+
+
+def _write_atomically(out: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``out`` and rename it: never a half-written export."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, out)
+    except OSError as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise ExportError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database", help="database URL (default: SQLite in the data folder; or DATABASE_URL)")
     p.add_argument("--data-dir", help="where page images and the SQLite file live (default ./omr-data; or OMR_DATA_DIR)")
@@ -63,3 +138,14 @@ def add_service_parsers(sub) -> None:  # noqa: ANN001
     ua.add_argument("--role", required=True, choices=["admin", "operator", "reviewer", "viewer"])
     _common(ua)
     ua.set_defaults(func=_user_add)
+    ex = sub.add_parser(
+        "export", help="write a round's answers and indices from the service's database (as GET /api/export)",
+        description="Xuất kết quả một đợt khảo sát từ cơ sở dữ liệu của dịch vụ: cùng nội dung như GET /api/export.",
+    )
+    ex.add_argument("--round", required=True, help="round id or name, e.g. 3 or 'Đợt 1/2026'")
+    ex.add_argument("--agency", help="only this agency code")
+    ex.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                    help="csv (codes), csv-labels (Vietnamese headers and labels), xlsx, sav (SPSS) or json")
+    ex.add_argument("--out", required=True, help="the file to write")
+    _common(ex)
+    ex.set_defaults(func=_export)

@@ -1,12 +1,16 @@
 """Data functions shared by the routers: take the session, leave the commit to the caller."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omr.template import load_template
+from service import exports, tallies
 from service.errors import ApiError
+from service.indices import rank_agencies
 from service.models import Answer, Batch, Page, ReviewItem, Round, UploadedFile
 
 
@@ -74,3 +78,43 @@ def page_json(s: Session, p: Page) -> dict[str, Any]:
         "image_url": f"/api/pages/{p.id}/image" if p.image_sha256 else None,
         "aligned_image_url": f"/api/pages/{p.id}/aligned" if p.aligned_sha256 else None,
     }
+
+
+# format -> (media type, file name suffix); csv-labels: Vietnamese headers and option labels instead of codes
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv; charset=utf-8", ".csv"),
+    "csv-labels": ("text/csv; charset=utf-8", "-nhan.csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "sav": ("application/x-spss-sav", ".sav"),
+    "json": ("application/json", ".json"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RoundExport:
+    data: bytes
+    media_type: str
+    filename: str
+
+
+def round_export(s: Session, round_ref: str | int, fmt: str, *, agency: str | None = None) -> RoundExport:
+    """A round's answers (and indices) as a file: the bytes of ``GET /api/export`` and ``omr export``."""
+    if fmt not in EXPORT_FORMATS:
+        raise ApiError(422, f"unknown format {fmt!r}: format is {', '.join(EXPORT_FORMATS)}")
+    r = resolve_round(s, round_ref)
+    t = load_template(r.template)
+    rows = tallies.sheets(s, r.id, agency=agency)
+    if fmt in ("csv", "csv-labels"):
+        data = exports.csv_bytes(t, rows, labelled=fmt == "csv-labels")
+    elif fmt == "sav":
+        data = exports.sav_bytes(t, rows)
+    else:
+        result = tallies.indices(s, t, r.id, agency=agency)
+        per = tallies.indices_by_agency(s, t, r.id) if agency is None else {}
+        ranking = rank_agencies(per) if per else None
+        if fmt == "xlsx":
+            data = exports.xlsx_bytes(t, rows, result, ranking=ranking)
+        else:
+            data = exports.json_bytes(t, rows, result, ranking=ranking, meta={"round": r.name, "period": r.period})
+    media, suffix = EXPORT_FORMATS[fmt]
+    return RoundExport(data, media, r.name.replace("/", "-") + suffix)

@@ -6,20 +6,13 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from omr.template import load_template
-from service import exports, tallies
+from service import tallies
 from service.deps import AnyUser, SessionDep
 from service.errors import ApiError
 from service.indices import rank_agencies, ranking_to_json
-from service.queries import resolve_round
+from service.queries import resolve_round, round_export
 
 router = APIRouter(prefix="/api", tags=["results"])
-
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "sav": "application/x-spss-sav",
-    "json": "application/json",
-}
 
 
 @router.get("/tallies")
@@ -58,26 +51,10 @@ def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = N
 
 @router.get("/export")
 def export(s: SessionDep, user: AnyUser, round: str, format: str = "csv", agency: str | None = None) -> Response:
-    r = resolve_round(s, round)
-    t = load_template(r.template)
-    rows = tallies.sheets(s, r.id, agency=agency)
-    stem = f"{r.name}".replace("/", "-")
-    if format == "csv":
-        data = exports.csv_bytes(t, rows)
-    elif format == "sav":
-        data = exports.sav_bytes(t, rows)
-    elif format in ("xlsx", "json"):
-        result = tallies.indices(s, t, r.id, agency=agency)
-        per = tallies.indices_by_agency(s, t, r.id) if agency is None else {}
-        ranking = rank_agencies(per) if per else None
-        if format == "xlsx":
-            data = exports.xlsx_bytes(t, rows, result, ranking=ranking)
-        else:
-            data = exports.json_bytes(t, rows, result, ranking=ranking, meta={"round": r.name, "period": r.period})
-    else:
-        raise ApiError(422, "format is csv, xlsx, sav or json")
-    return Response(data, media_type=MEDIA[format],
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'.encode("latin-1", "replace").decode("latin-1")})
+    """The round's answers as csv, csv-labels, xlsx, sav or json (the same bytes as ``omr export``)."""
+    e = round_export(s, round, format, agency=agency)
+    disposition = f'attachment; filename="{e.filename}"'.encode("latin-1", "replace").decode("latin-1")
+    return Response(e.data, media_type=e.media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get("/report")
