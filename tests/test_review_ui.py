@@ -22,6 +22,47 @@ ROOT = Path(__file__).parent.parent
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
 MARKUP = '<img src=x onerror="window.__xss=1"><b>đậm</b>'
+# The engine's English reasons and page errors, and what the Vietnamese interface must show for them.
+REASONS_VI = {
+    "two marks": "hai ô được đánh dấu",
+    "faint mark": "dấu mờ",
+    "mark around the box": "khoanh quanh ô",
+    "correction": "sửa lại (tô kín ô cũ)",
+    "stray mark (faint mark)": "có dấu thừa ở ô khác (dấu mờ)",
+    "stray mark (mark around the box)": "có dấu thừa ở ô khác (khoanh quanh ô)",
+    "thin stroke": "nét đánh dấu quá mảnh",
+    "low contrast": "dấu nhạt, khó phân biệt",
+    "several filled boxes": "nhiều ô được tô kín",
+    "filled box and faint mark": "một ô được tô kín và dấu mờ ở ô khác",
+    "digit 2: two marks": "chữ số thứ 2: hai ô được đánh dấu",
+    "digit 1: stray mark (thin stroke)": "chữ số thứ 1: có dấu thừa ở ô khác (nét đánh dấu quá mảnh)",
+    "digit missing": "thiếu chữ số",
+    "free text": "ý kiến viết tay",
+    "duplicate sheet": "phiếu quét hai lần",
+    "unrecognized page": "không nhận dạng được trang",
+    "page of another form": "trang của mẫu phiếu khác",
+    "not a known form: no QR code, 0 of 4 registration markers":
+        "không phải mẫu phiếu đã biết: không có mã QR, tìm thấy 0/4 dấu định vị",
+    "registration markers: found 1 of 4; the page cannot be placed": "dấu định vị: chỉ tìm thấy 1/4, không căn chỉnh được trang",
+    "blank page: no content": "trang trắng: không có nội dung",
+    "registration markers found but the QR code and the printed serial are unreadable":
+        "tìm thấy dấu định vị nhưng không đọc được mã QR và số phiếu in trên trang",
+    "form 'x-2020' is not a known template": "mẫu phiếu 'x-2020' không có trong các mẫu phiếu đã biết",
+    "form 'hue-2017' version 2 is not the loaded version 1": "mẫu phiếu 'hue-2017' phiên bản 2 không khớp phiên bản đang dùng (1)",
+    "form 'hue-2017' has no page 3": "mẫu phiếu 'hue-2017' không có trang 3",
+    "file is empty (0 bytes)": "tệp rỗng (0 byte)",
+    "page 1: image data is damaged or truncated (image file is truncated (20 bytes not processed))":
+        "trang 1: dữ liệu ảnh bị hỏng hoặc không đầy đủ (image file is truncated (20 bytes not processed))",
+    "PDF is encrypted with a password; export it without protection": "tệp PDF có đặt mật khẩu; hãy xuất lại tệp không đặt mật khẩu",
+    "a page of form hue-2017 v1; this round reads sipas-2017 v1":
+        "trang của mẫu phiếu hue-2017 (phiên bản 1); đợt khảo sát này dùng mẫu sipas-2017 (phiên bản 1)",
+}
+# the fixed ones, as the engine and the service write them (checked against their sources)
+REASONS_EXACT = ("two marks", "faint mark", "mark around the box", "correction", "thin stroke", "low contrast",
+                 "several filled boxes", "digit missing", "free text", "duplicate sheet", "unrecognized page",
+                 "page of another form", "blank page: no content",
+                 "registration markers found but the QR code and the printed serial are unreadable",
+                 "PDF is encrypted with a password; export it without protection")
 
 pytestmark = [
     pytest.mark.browser,
@@ -244,6 +285,7 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     single_keys = ["2", "Enter", "0", "Backspace", "1"]
     n_single = 0
     shots: set[str] = set()
+    reasons_shown: set[str] = set()
     for _step in range(200):
         if page.is_visible("#done-view"):
             break
@@ -252,6 +294,19 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
         st, item = _req(port, "GET", f"/api/review/{iid}", tok["viewer1"])
         items[iid] = item
         assert page.inner_text("#item-question").strip()
+        if item["reason"] in REASONS_VI:  # the engine's English reason, in Vietnamese; the English in the tooltip
+            assert page.inner_text("#item-reason") == REASONS_VI[item["reason"]]
+            assert page.get_attribute("#item-reason", "title") == item["reason"]
+            reasons_shown.add(item["reason"])
+        if item["field_kind"] == "page" and item.get("page_error"):
+            question = page.inner_text("#item-question")
+            if item["page_error"] in REASONS_VI:
+                assert question == f"{REASONS_VI[item['reason']]} — {REASONS_VI[item['page_error']]}"
+            assert page.get_attribute("#item-question", "title") == f"{item['reason']} — {item['page_error']}"
+            if item["page_error"].startswith("not a known form"):
+                assert "không phải mẫu phiếu đã biết: không có mã QR, tìm thấy 0/4 dấu định vị" in question
+                assert "not a known form" not in question
+            reasons_shown.add(item["page_error"])
         seen.append(iid)
         if skipped is None:  # J skips: the item comes back once the rest is done
             skipped = iid
@@ -260,6 +315,8 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
             continue
         kind = item["field_kind"]
         shot_name = {"single": "review-queue.png", "text": "review-free-text.png", "page": "review-page-item.png"}.get(kind)
+        if kind == "page" and not (item.get("page_error") or "").startswith("not a known form"):
+            shot_name = None  # the page item pictured: a page that is not a form, its reason in Vietnamese
         if shot_name and shot_name not in shots:
             _crop_shown(page)
             page.wait_for_function("/\\d/.test(document.querySelector('#progress').textContent)")
@@ -309,6 +366,8 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     assert page.is_visible("#done-view")
     assert skipped in expected, "the skipped item came back at the end of the queue"
     assert undone is not None, "no single-choice item to undo"
+    assert {"unrecognized page", "not a known form: no QR code, 0 of 4 registration markers"} <= reasons_shown, reasons_shown
+    assert len(reasons_shown) >= 4, reasons_shown
 
     # reviewer2's item is still pending; reviewer2 decides it
     st, _ = _req(port, "POST", f"/api/review/{held['id']}", tok["reviewer2"], {"value": _api_value(held)})
@@ -443,3 +502,34 @@ def test_login_errors_and_language_switch(service, page):
     assert page.inner_text("h1") == "Duyệt phiếu khảo sát"
     page.click("#logout")
     page.wait_for_selector("#login-view:not([hidden])")
+
+
+def test_engine_reasons_in_vietnamese(service, page):
+    """Every reason and page error the engine writes in English reads in Vietnamese; unknown text stays English."""
+    sources = "".join(p.read_text() for d in ("omr", "service") for p in (ROOT / d).glob("*.py"))
+    for english in REASONS_EXACT:  # the engine's own strings (a renamed reason would show in English)
+        assert f'"{english}"' in sources, english
+    page.goto(service["base"] + "/ui/")
+    page.wait_for_selector("#login-view:not([hidden])")
+    got = page.evaluate("(rs) => rs.map(reasonText)", list(REASONS_VI))
+    assert dict(zip(REASONS_VI, got)) == REASONS_VI
+    assert page.evaluate("reasonText('something new (3 of 4)')") == "something new (3 of 4)"
+    assert page.evaluate("reasonText('digit 1: something new')") == "chữ số thứ 1: something new"
+    page.click("#lang")  # English: the server's words, as they were
+    assert page.evaluate("reasonText('stray mark (faint mark)')") == "stray mark (faint mark)"
+    assert page.evaluate("reasonText('two marks')") == "two marks"
+    # the page view: the page's error in Vietnamese, the English in the tooltip
+    port, tok = service["port"], service["tok"]
+    st, pages = _req(port, "GET", f"/api/batches/{service['batch']}", tok["viewer1"])
+    page.click("#lang")
+    _login_by_keyboard(page, service["base"], "viewer1", tok["viewer1"])
+    for pid in range(1, pages["pages_total"] + 1):
+        st, pg = _req(port, "GET", f"/api/pages/{pid}", tok["viewer1"])
+        if pg["error"] and pg["error"].startswith("not a known form"):
+            break
+    else:
+        raise AssertionError("the demo batch has no page that is not a form")
+    page.goto(f"{service['base']}/ui/page.html?id={pid}")
+    page.wait_for_selector("body[data-loaded='1']")
+    assert REASONS_VI[pg["error"]] in page.inner_text("#page-meta") and "not a known form" not in page.inner_text("#page-meta")
+    assert page.get_attribute("#page-meta", "title") == pg["error"]

@@ -109,11 +109,13 @@ function render(item) {
   if (item.page) where.push(`${t("pageno")} ${item.page}`);
   if (typeof item.confidence === "number" && kind !== "page") where.push(`${Math.round(item.confidence * 100)}%`);
   $("item-pos").textContent = where.join(" · ");
-  $("item-reason").textContent = reasonText(item.reason);
+  showReason($("item-reason"), item.reason);
   $("item-page").href = `page.html?id=${encodeURIComponent(item.page_id)}`;
-  $("item-question").textContent = kind === "page"
-    ? reasonText(item.reason) + (item.page_error ? ` — ${item.page_error}` : "")
-    : (item.question || item.field_id || "");
+  if (kind === "page") showReason($("item-question"), item.reason, item.page_error);
+  else {
+    $("item-question").textContent = item.question || item.field_id || "";
+    $("item-question").removeAttribute("title");
+  }
 
   // the crop: never show the previous item's picture under this item's question
   const crop = $("item-crop");

@@ -31,11 +31,28 @@ const STRINGS = {
       review: "duyệt", correct: "sửa", undo: "hoàn tác", "reject page": "không phải phiếu",
       "settle duplicate": "xử lý trùng phiếu", "place page": "xác định mẫu phiếu",
     },
+    // Exact reasons and page errors (English from omr/ and service/); patterned ones: REASON_PATTERNS_VI below.
     reasons: {
-      "two marks": "hai dấu", "faint mark": "dấu mờ", "mark around the box": "khoanh quanh ô",
-      "correction": "có sửa chữa", "free text": "ý kiến viết tay", "unrecognized page": "không nhận dạng được trang",
-      "duplicate sheet": "phiếu quét hai lần", "page of another form": "trang của mẫu phiếu khác", "low contrast": "dấu nhạt",
-      "identity read by OCR": "số phiếu đọc bằng OCR", "thin stroke": "nét mảnh", "unreadable": "không đọc được",
+      // a field's reason (omr/decide.py, omr/text_fields.py, service/)
+      "two marks": "hai ô được đánh dấu", "several filled boxes": "nhiều ô được tô kín", "faint mark": "dấu mờ",
+      "mark around the box": "khoanh quanh ô", "thin stroke": "nét đánh dấu quá mảnh", "correction": "sửa lại (tô kín ô cũ)",
+      "low contrast": "dấu nhạt, khó phân biệt", "digit missing": "thiếu chữ số", "free text": "ý kiến viết tay",
+      "multiple": "nhiều dấu", "uncertain": "chưa chắc chắn", "unreadable": "không đọc được",
+      "read twice, readings differ": "đọc hai lần, kết quả khác nhau",
+      // a page's reason (service/worker.py)
+      "unrecognized page": "không nhận dạng được trang", "duplicate sheet": "phiếu quét hai lần",
+      "page of another form": "trang của mẫu phiếu khác", "identity read by OCR": "số phiếu đọc bằng OCR",
+      // a page's error (omr/pipeline.py, omr/io.py, service/worker.py)
+      "blank page: no content": "trang trắng: không có nội dung",
+      "registration markers found but the QR code and the printed serial are unreadable":
+        "tìm thấy dấu định vị nhưng không đọc được mã QR và số phiếu in trên trang",
+      "the page crashed the reader repeatedly": "trang này nhiều lần làm chương trình đọc phiếu bị dừng",
+      "the page could not be read after repeated attempts": "không đọc được trang sau nhiều lần thử",
+      "file is empty (0 bytes)": "tệp rỗng (0 byte)", "image has no pixels": "ảnh không có điểm ảnh nào",
+      "PDF has no pages": "tệp PDF không có trang nào",
+      "PDF is encrypted with a password; export it without protection": "tệp PDF có đặt mật khẩu; hãy xuất lại tệp không đặt mật khẩu",
+      "poppler (pdftoppm) is not installed: apt-get install poppler-utils": "chưa cài poppler (pdftoppm): apt-get install poppler-utils",
+      "poppler rendered nothing": "poppler không tạo ra ảnh nào",
     },
   },
   en: {
@@ -97,7 +114,7 @@ function t(key) {
   return VI_TEXT.get(key) || key;
 }
 
-// Look a server word up in one of the tables (status_names, actions, reasons); unknown words pass through.
+// Look a server word up in one of the tables (status_names, source_names, actions); unknown words pass through.
 function word(table, w) {
   if (w === null || w === undefined) return "";
   const tb = STRINGS[LANG][table] || {};
@@ -105,7 +122,67 @@ function word(table, w) {
   return tb[w] || tb[base] || String(w);
 }
 
-function reasonText(r) { return r ? word("reasons", r) : ""; }
+// Reasons and errors with numbers, form ids, exception text or a nested reason: [pattern, Vietnamese].
+// In the Vietnamese text {1}, {2}… are the pattern's groups as they are; {r1}, {r2}… are translated again
+// (a nested reason: "stray mark (faint mark)", "digit 2: two marks", "page 1: image data is damaged …").
+const REASON_PATTERNS_VI = [
+  [/^stray mark \(([\s\S]+)\)$/, "có dấu thừa ở ô khác ({r1})"],
+  [/^filled box and ([\s\S]+)$/, "một ô được tô kín và {r1} ở ô khác"],
+  [/^digit (\d+): ([\s\S]+)$/, "chữ số thứ {1}: {r2}"],
+  [/^not a known form: no QR code, (\d+) of 4 registration markers$/,
+    "không phải mẫu phiếu đã biết: không có mã QR, tìm thấy {1}/4 dấu định vị"],
+  [/^registration markers: found (\d+) of 4; the page cannot be placed$/,
+    "dấu định vị: chỉ tìm thấy {1}/4, không căn chỉnh được trang"],
+  [/^form '([\s\S]*)' is not a known template$/, "mẫu phiếu '{1}' không có trong các mẫu phiếu đã biết"],
+  [/^form '([\s\S]*)' version (\S+) is not the loaded version (\S+)$/,
+    "mẫu phiếu '{1}' phiên bản {2} không khớp phiên bản đang dùng ({3})"],
+  [/^form '([\s\S]*)' has no page (\d+)$/, "mẫu phiếu '{1}' không có trang {2}"],
+  [/^a page of form (\S+) v(\S+); this round reads (\S+) v(\S+)$/,
+    "trang của mẫu phiếu {1} (phiên bản {2}); đợt khảo sát này dùng mẫu {3} (phiên bản {4})"],
+  [/^cannot split the file: ([\s\S]*)$/, "không tách được các trang của tệp: {1}"],
+  [/^reading failed: ([\s\S]*)$/, "lỗi khi đọc trang: {1}"],
+  [/^internal error reading the page: ([\s\S]*)$/, "lỗi nội bộ khi đọc trang: {1}"],
+  [/^page (\d+): ([\s\S]+)$/, "trang {1}: {r2}"],
+  [/^page is (\d+) x (\d+) mm: ([\s\S]+)$/, "trang khổ {1} x {2} mm: {r3}"],
+  [/^image is (\d+)x(\d+) pixels, larger than the (\d+)-pixel \/ (\d+) MP limit$/,
+    "ảnh {1}x{2} điểm ảnh, vượt giới hạn {3} điểm ảnh / {4} MP"],
+  [/^image data is damaged or truncated \(([\s\S]*)\)$/, "dữ liệu ảnh bị hỏng hoặc không đầy đủ ({1})"],
+  [/^not a readable image \(([\s\S]*)\)$/, "không phải tệp ảnh đọc được ({1})"],
+  [/^cannot open image: ([\s\S]*)$/, "không mở được ảnh: {1}"],
+  [/^cannot open: ([\s\S]*)$/, "không mở được tệp: {1}"],
+  [/^cannot read \(([\s\S]*)\)$/, "không đọc được ({1})"],
+  [/^file claims (\d+) pages, more than the (\d+)-page limit$/, "tệp ghi có {1} trang, vượt giới hạn {2} trang"],
+  [/^PDF has (\d+) pages, more than the (\d+)-page limit$/, "tệp PDF có {1} trang, vượt giới hạn {2} trang"],
+  [/^not a readable PDF \(([\s\S]*)\)$/, "không phải tệp PDF đọc được ({1})"],
+  [/^poppler cannot render it \(([\s\S]*)\)$/, "poppler không dựng được trang ({1})"],
+];
+
+// Vietnamese for an English reason or error, or null when it is not known.
+function reasonVi(r, depth = 0) {
+  const exact = STRINGS.vi.reasons[r];
+  if (exact) return exact;
+  if (depth > 3) return null;
+  for (const [re, vi] of REASON_PATTERNS_VI) {
+    const m = re.exec(r);
+    if (m) return vi.replace(/\{(r?)(\d)\}/g, (_, again, i) => (again ? reasonVi(m[+i], depth + 1) || m[+i] : m[+i]));
+  }
+  return null;
+}
+
+// A reason or error from the server in the current language; unknown text stays as the server wrote it.
+function reasonText(r) {
+  if (!r) return "";
+  if (LANG === "vi") return reasonVi(String(r)) || String(r);
+  return STRINGS[LANG].reasons[r] || String(r);
+}
+
+// Show reasons/errors (joined by " — ") in an element, with the server's English as the tooltip.
+function showReason(node, ...parts) {
+  const list = parts.filter((x) => x);
+  const original = list.join(" — ");
+  node.textContent = list.map(reasonText).join(" — ");
+  if (original && node.textContent !== original) node.title = original; else node.removeAttribute("title");
+}
 
 function applyLang() {
   document.documentElement.lang = LANG;

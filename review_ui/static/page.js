@@ -127,15 +127,18 @@ function renderPage() {
   const meta = [`${p.source || "?"} (${t("of_file").replace("{n}", String((p.index || 0) + 1))})`, word("status_names", p.status)];
   if (p.agency) meta.push(p.agency);
   if (p.alignment_quality != null) meta.push(`${t("alignment")} ${Math.round(p.alignment_quality * 100)}%`);
-  if (p.error) meta.push(p.error);
+  if (p.error) meta.push(reasonText(p.error));
   $("page-meta").textContent = meta.join(" · ");
+  if (p.error && reasonText(p.error) !== p.error) $("page-meta").title = p.error; else $("page-meta").removeAttribute("title");
   const rows = Object.entries(p.fields || {}).map(([fid, f]) => {
     const tr = document.createElement("tr");
     if (f.source === "reviewer") tr.className = "reviewed";
     else if (f.status === "uncertain" || f.status === "multiple") tr.className = "uncertain";
     let value = show(f.value);
     if (f.text_suggestion && (f.value === null || f.value === undefined)) value = `${t("ocr")}: ${f.text_suggestion}`;
-    tr.append(cell(fid), cell(value), cell(word("status_names", f.status) + (f.reason ? ` (${reasonText(f.reason)})` : "")),
+    const status = cell(word("status_names", f.status) + (f.reason ? ` (${reasonText(f.reason)})` : ""));
+    if (f.reason && reasonText(f.reason) !== f.reason) status.title = f.reason;
+    tr.append(cell(fid), cell(value), status,
       cell(word("source_names", f.source)), cell(typeof f.confidence === "number" ? `${Math.round(f.confidence * 100)}%` : "", "num"));
     return tr;
   });
