@@ -36,3 +36,13 @@ RING_MARK_FILL = 0.10  # ink over this share of the ring with an empty interior:
 # --- decisions -----------------------------------------------------------
 ACCEPT_CONFIDENCE = 0.75  # a field below this goes to a reviewer
 TEXT_INK_MM2 = 2.0  # ink (printed rules removed) in a free-text area that counts as writing: a short word
+
+# --- scanner streaks (omr/streaks.py) -------------------------------------------
+# In raw scan pixels: a streak is a property of the scanner, not of the printed page.
+STREAK_NEIGHBOUR_PX = 4  # a streak pixel is darker than the pixels this far to both sides
+STREAK_CONTRAST = 20  # by at least this many grey levels (of 255)
+STREAK_SAMPLE_STEP = 8  # look at every 8th row (column): a streak is long, the test cheap
+STREAK_MIN_SHARE = 0.75  # dark along at least this share of its length
+STREAK_END_SHARE = 0.6  # and in both end tenths, where the page margins are blank: printed rules stop there
+STREAK_MAX_WIDTH_PX = 6  # wider dark bands are not dust lines
+STREAK_EDGE_PX = 12  # lines hugging the image border are the scanner bed's edge

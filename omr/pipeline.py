@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from omr import align, decide, identify, marks, text_fields
+from omr import align, decide, identify, marks, streaks, text_fields
 from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
 from omr.layout import layout
@@ -52,6 +52,10 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     if int(small.max()) - int(small.min()) < 24 or float(small.std()) < 2.0:
         res.status, res.error = "unrecognized", "blank page: no content"
         return PageOutput(res)
+    found_streaks = streaks.find_streaks(image)
+    if found_streaks:
+        image = streaks.paint_out(image, found_streaks)
+        res.warnings.extend(s.describe() for s in found_streaks)
     found = align.find_markers(image)
     fit = align.fit(found)
     if fit is None or fit.quality <= 0.0:

@@ -76,6 +76,7 @@ class PageResult:
     alignment_quality: float | None = None  # 0..1, 1 = markers fit exactly
     identified_by: str | None = None  # "qr" | "ocr"
     fields: dict[str, FieldResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # about the scan itself (a streak on the glass), for the operator
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source, "index": self.index, "status": self.status}
@@ -91,4 +92,6 @@ class PageResult:
             identified_by=self.identified_by,
             fields={k: v.to_json() for k, v in self.fields.items()},
         )
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out

@@ -102,6 +102,7 @@ def run_scan(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     statuses: Counter[str] = Counter()
     review = 0
+    streaked = 0  # pages with a scanner streak: the operator should clean the glass
     t0 = time.monotonic()
     try:
         for p in missing:
@@ -116,6 +117,7 @@ def run_scan(args: argparse.Namespace) -> int:
             out.write(json.dumps(d, ensure_ascii=False) + "\n")
             statuses[d["status"]] += 1
             review += sum(1 for f in d.get("fields", {}).values() if f["status"] in ("multiple", "uncertain"))
+            streaked += any("scanner streak" in w for w in d.get("warnings", ()))
             if d["status"] != "ok":
                 sys.stderr.write(("\n" if progress.enabled else "") + f"omr: {d['source']}: page {d['index'] + 1}: {d['status']}: {d.get('error')}\n")
             progress.step()
@@ -130,6 +132,9 @@ def run_scan(args: argparse.Namespace) -> int:
         f"{statuses['error']} lỗi; {review} câu cần kiểm tra lại; {dt:.1f} s ({total / max(dt, 1e-6):.1f} trang/s)",
         file=sys.stderr,
     )
+    if streaked:
+        print(f"omr scan: {streaked} trang có vệt dọc do bụi trên kính máy quét (đã tự loại bỏ khi đọc); hãy lau kính máy quét.",
+              file=sys.stderr)
     if total and statuses["ok"] == 0:
         return EXIT_NOTHING
     return EXIT_OK if statuses["ok"] == total else EXIT_PARTIAL

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from pdf2image import convert_from_path
+from pdf2image import convert_from_bytes, convert_from_path
 
 from omr.io import iter_pages
 from omr.layout import layout
@@ -301,3 +301,36 @@ def test_pdf_bomb_and_encrypted_pdf_are_refused(tmp_path):
         w.write(fh)
     pages = list(iter_pages(str(tmp_path / "locked.pdf")))
     assert pages[0].image is None and "encrypted" in pages[0].error
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_scanner_streak_through_a_box_column_is_painted_out_and_reported(mini, blank, rotation, tmp_path):
+    img = blank.copy()
+    cross(img, _box(mini, "c01", 2))
+    cross(img, _box(mini, "c02", 5))
+    # c03 left blank; dust on the glass draws a dark line the length of the scan through the column of option 4
+    x, _, w, _ = _px(_box(mini, "c03", 4))
+    sx = int(x + w * 0.45)
+    img[:, sx : sx + 2] = (img[:, sx : sx + 2] * 0.45).astype(np.uint8)
+    if rotation:  # the sheet went through sideways: the streak runs across the printed page
+        img = np.ascontiguousarray(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE))
+    r = read(img, tmp_path)
+    assert r.status == "ok"
+    assert (r.fields["c01"].value, r.fields["c01"].status) == (2, "answered")
+    assert (r.fields["c02"].value, r.fields["c02"].status) == (5, "answered")
+    assert r.fields["c03"].status == "blank"
+    assert len(r.warnings) == 1 and "scanner streak" in r.warnings[0]
+    assert r.to_json()["warnings"] == r.warnings
+
+
+def test_printed_pages_have_no_streaks(mini, blank):
+    from omr.streaks import find_streaks
+
+    for t in ("sipas-2017", "hue-2017", "hanoi-y-te"):
+        tpl = load_template(t)
+        buf = io.BytesIO()
+        render_pdf(tpl, buf, first_serial=1)
+        for page in convert_from_bytes(buf.getvalue(), dpi=DPI, grayscale=True):
+            g = np.array(page)
+            assert find_streaks(g) == [] and find_streaks(np.ascontiguousarray(g.T)) == [], t
+    assert find_streaks(blank) == []

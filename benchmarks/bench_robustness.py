@@ -1,0 +1,351 @@
+"""Robustness on marks and scanners the sample generator never makes.
+
+    .venv/bin/python benchmarks/bench_robustness.py [--pages 600] [--seed 11] [--workers 2]
+
+`samples/generate.py` is what the engine was developed against; this script is
+its independent check. It shares nothing with the generator but the printed
+form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
+
+* other hands: marks drawn as tapered, pressure-varying strokes along curves:
+  crosses that overshoot the box and sit off-centre, big checks whose long arm
+  leaves the box, a dash through the box, a 0.2 mm gel pen, a 1.2 mm felt tip,
+  a round scribble fill, light pencil, red and green ink, and corrections
+  made by hatching (not solid fill) beside a new cross;
+* other scanners: a dust streak down the glass (through a column of boxes or
+  anywhere), show-through of the sheet's other side, recycled grey paper,
+  overexposure, 1-bit with error-diffusion dithering, a fold crease, punched
+  holes, an edge cut off by the feeder, paper stretched in the feed
+  direction, a phone's shadow across half the page, colour JPEG at quality 25.
+
+Every page goes through `omr.pipeline.process_page` (no OCR). A field is
+wrongly accepted when it comes out `answered` or `blank` with a value that is
+not the truth; `multiple` and `uncertain` go to a reviewer. Prints tables per
+degradation and per mark style. A benchmark: it prints, it asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from omr.layout import FieldGeometry, layout  # noqa: E402
+from omr.pipeline import ScanOptions, process_page  # noqa: E402
+from omr.template import load_template  # noqa: E402
+
+DPI = 300
+PPM = DPI / 25.4
+TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
+STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribble_fill", "pencil_light", "red_cross",
+          "green_check", "hatch_correction"]
+DEGRADATIONS = ["clean", "streak_column", "streak_anywhere", "showthrough", "recycled", "overexposed", "dither_1bit",
+                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25"]
+INK = {"black": (30, 30, 30), "blue": (160, 60, 20), "red": (40, 40, 200), "green": (60, 140, 40), "pencil": (165, 165, 165)}
+
+_PAGES: dict[tuple[str, int], np.ndarray] = {}
+
+
+def _blank_page(template: str, page: int) -> np.ndarray:
+    """The printed page at 300 dpi (BGR), rendered once per worker."""
+    key = (template, page)
+    if key not in _PAGES:
+        from pdf2image import convert_from_bytes
+
+        from omr.render import render_pdf
+
+        buf = io.BytesIO()
+        render_pdf(load_template(template), buf, sheets=1, first_serial=777001, agency="RB")
+        for i, pil in enumerate(convert_from_bytes(buf.getvalue(), dpi=DPI), start=1):
+            _PAGES[(template, i)] = cv2.cvtColor(np.array(pil), cv2.COLOR_RGB2BGR)
+    return _PAGES[key].copy()
+
+
+# --- a different hand ------------------------------------------------------------------------
+
+def _bezier(p0, p1, p2, n=24):  # noqa: ANN001, ANN202
+    t = np.linspace(0, 1, n)[:, None]
+    return (1 - t) ** 2 * np.array(p0) + 2 * (1 - t) * t * np.array(p1) + t**2 * np.array(p2)
+
+
+def _tapered(img: np.ndarray, pts_mm: np.ndarray, width_mm: float, color, rng: np.random.Generator) -> None:  # noqa: ANN001
+    """A stroke whose width swells and thins like a pen under changing pressure."""
+    pts = pts_mm * PPM
+    n = len(pts)
+    pressure = np.sin(np.linspace(0.15, math.pi - 0.15, n)) ** 0.6 * rng.uniform(0.8, 1.15)
+    for i in range(n - 1):
+        w = max(1, int(round(width_mm * PPM * pressure[i])))
+        cv2.line(img, tuple(int(v) for v in pts[i]), tuple(int(v) for v in pts[i + 1]), color, w, cv2.LINE_AA)
+
+
+def draw(img: np.ndarray, style: str, box: tuple[float, float, float, float], rng: np.random.Generator) -> None:
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    ink = INK[str(rng.choice(["black", "blue"]))]
+    width = rng.uniform(0.35, 0.55)
+    if style == "red_cross":
+        ink = INK["red"]
+    elif style == "green_check":
+        ink = INK["green"]
+    elif style == "pencil_light":
+        ink = INK["pencil"]
+        width = rng.uniform(0.3, 0.45)
+    elif style == "gel_cross":
+        width = 0.2
+    elif style == "felt_cross":
+        width = rng.uniform(1.0, 1.3)
+    if style in ("x_overshoot", "gel_cross", "felt_cross", "pencil_light", "red_cross"):
+        over = rng.uniform(1.0, 1.7) if style == "x_overshoot" else rng.uniform(0.7, 1.1)
+        ox, oy = (rng.uniform(-0.22, 0.22, 2) * w) if style == "x_overshoot" else rng.normal(0, 0.3, 2)
+        a = math.radians(rng.uniform(-20, 20))
+        s = w / 2 * over
+        for ang in (a + math.pi / 4, a - math.pi / 4):
+            d = np.array([math.cos(ang), math.sin(ang)]) * s
+            bend = rng.normal(0, 0.3, 2)
+            _tapered(img, _bezier((cx + ox - d[0], cy + oy - d[1]), (cx + ox + bend[0], cy + oy + bend[1]), (cx + ox + d[0], cy + oy + d[1])), width, ink, rng)
+    elif style in ("check_big", "green_check"):
+        k = rng.uniform(0.9, 1.5)
+        p0 = (cx - w * 0.35 * k, cy - h * 0.05)
+        p1 = (cx - w * 0.05, cy + h * 0.35 * k)
+        p2 = (cx + w * 0.6 * k, cy - h * 0.9 * k)
+        _tapered(img, np.vstack([_bezier(p0, ((p0[0] + p1[0]) / 2, p1[1]), p1, 10), _bezier(p1, (p1[0] + 1, p1[1] - 2), p2, 18)]), width, ink, rng)
+    elif style == "dash":
+        ln = w * rng.uniform(0.8, 1.3) / 2
+        dy = rng.normal(0, 0.25)
+        _tapered(img, _bezier((cx - ln, cy + dy), (cx, cy + dy + rng.normal(0, 0.3)), (cx + ln, cy + dy + rng.normal(0, 0.3))), width * 1.2, ink, rng)
+    elif style == "scribble_fill":
+        t = np.linspace(0, 2 * math.pi * rng.uniform(5, 8), 220)
+        r = (w * 0.45) * np.abs(np.sin(t * 0.37)) + 0.3
+        pts = np.stack([cx + r * np.cos(t) * 0.95, cy + r * np.sin(t) * 0.95], 1)
+        _tapered(img, pts, 0.6, ink, rng)
+    else:
+        raise ValueError(style)
+
+
+def hatch(img: np.ndarray, box: tuple[float, float, float, float], rng: np.random.Generator) -> None:
+    """A correction by dense zigzag hatching over the box (the way many people 'fill' it)."""
+    x, y, w, h = box
+    n = int(rng.integers(7, 11))
+    pts = []
+    for i in range(n):
+        yy = y + 0.4 + (h - 0.8) * i / (n - 1)
+        pts.append((x + 0.3, yy) if i % 2 == 0 else (x + w - 0.3, yy))
+    _tapered(img, np.array(pts, float), 0.75, INK["black"], rng)
+
+
+# --- a different scanner ---------------------------------------------------------------------
+
+def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np.ndarray | None,
+            columns_mm: list[float]) -> tuple[np.ndarray, str]:
+    """The page through a scanner fault; returns (image, encoding)."""
+    h, w = img.shape[:2]
+    if kind in ("streak_column", "streak_anywhere"):
+        x = int((rng.choice(columns_mm) + rng.uniform(-1.0, 1.0)) * PPM) if kind == "streak_column" else int(rng.uniform(0.05, 0.95) * w)
+        width = int(rng.integers(1, 4))
+        dark = float(rng.uniform(0.35, 0.8))
+        img = img.copy()
+        img[:, x : x + width] = (img[:, x : x + width] * (1 - dark)).astype(np.uint8)
+        return img, "png"
+    if kind == "showthrough" and other_side is not None:
+        back = cv2.flip(cv2.resize(other_side, (w, h)), 1).astype(np.float32)
+        k = rng.uniform(0.10, 0.18)
+        out = img.astype(np.float32) * (1 - k * (1 - back / 255.0))
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg90"
+    if kind == "recycled":
+        paper = rng.uniform(200, 222)
+        fib = cv2.GaussianBlur(rng.normal(0, 9, (h, w)).astype(np.float32), (0, 0), 2.0)[..., None]
+        out = img.astype(np.float32) * (paper / 255.0) + fib
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg90"
+    if kind == "overexposed":
+        g = rng.uniform(0.45, 0.6)
+        out = 255.0 * (img.astype(np.float32) / 255.0) ** g
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg90"
+    if kind == "dither_1bit":
+        from PIL import Image
+
+        small = cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (int(w * 2 / 3), int(h * 2 / 3)), interpolation=cv2.INTER_AREA)
+        pil = Image.fromarray(small).convert("1")  # Floyd-Steinberg by default
+        buf = io.BytesIO()
+        pil.save(buf, format="TIFF", compression="group4", dpi=(200, 200))
+        return np.frombuffer(buf.getvalue(), np.uint8), "raw-tiff"
+    if kind == "crease":
+        out = img.astype(np.float32)
+        y0 = int(rng.uniform(0.3, 0.7) * h)
+        yy = np.arange(h, dtype=np.float32)[:, None]
+        out *= (1 - 0.10 * np.exp(-((yy - y0) ** 2) / (2 * (0.6 * PPM) ** 2)))[..., None]
+        out[y0 : y0 + 2] *= 0.55
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg90"
+    if kind == "holes":
+        out = img.copy()
+        for f in (1 / 3, 2 / 3):
+            cv2.circle(out, (int(7 * PPM), int(h * f)), int(3 * PPM), (20, 20, 20), -1)
+        return out, "jpg90"
+    if kind == "crop_edge":
+        cut = int(rng.uniform(4, 9) * PPM)
+        side = int(rng.integers(0, 4))
+        out = [img[cut:], img[:-cut], img[:, cut:], img[:, :-cut]][side]
+        return np.ascontiguousarray(out), "jpg90"
+    if kind == "feed_stretch":
+        sy, sx = rng.uniform(1.008, 1.02), rng.uniform(0.995, 1.0)
+        a = math.radians(rng.uniform(-1.5, 1.5))
+        m = np.array([[sx * math.cos(a), -math.sin(a), 30], [math.sin(a), sy * math.cos(a), 30]], np.float32)
+        return cv2.warpAffine(img, m, (w + 60, int(h * sy) + 60), borderValue=(250, 250, 250)), "jpg90"
+    if kind == "shadow":
+        xx = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
+        edge = rng.uniform(-0.4, 0.4)
+        light = 1 - 0.45 / (1 + np.exp(-(xx - edge) * 8))
+        out = img.astype(np.float32) * light[..., None]
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg85"
+    if kind == "jpeg_q25":
+        return img, "jpg25"
+    return img, "png"
+
+
+def encode_decode(img: np.ndarray, how: str) -> np.ndarray:
+    """What the engine gets after the file is written and read back (grayscale uint8)."""
+    from omr.io import decode_image_bytes
+
+    if how == "raw-tiff":
+        data = img.tobytes()
+    elif how.startswith("jpg"):
+        data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(how[3:])])[1].tobytes()
+    else:
+        data = cv2.imencode(".png", img)[1].tobytes()
+    lp = decode_image_bytes(data, "bench")
+    assert lp.image is not None, lp.error
+    return lp.image
+
+
+# --- one trial -------------------------------------------------------------------------------
+
+def fill(img: np.ndarray, fields: list[FieldGeometry], rng: np.random.Generator, style_of_page: str) -> dict[str, tuple]:
+    truth: dict[str, tuple] = {}
+    for f in fields:
+        if f.kind == "text":
+            continue
+        if f.kind == "code":
+            digits = ""
+            for d in range(f.digits or 1):
+                v = int(rng.integers(0, 10))
+                draw(img, "x_overshoot" if style_of_page == "hatch_correction" else style_of_page, next(o.box for o in f.options if o.digit == d and o.value == v), rng)
+                digits += str(v)
+            truth[f.id] = (digits, style_of_page)
+            continue
+        if rng.random() < 0.06:
+            truth[f.id] = (None, "blank")
+            continue
+        vals = [o.value for o in f.options]
+        box = {o.value: o.box for o in f.options}
+        if f.kind == "multiple":
+            k = int(rng.integers(1, min(3, len(vals)) + 1))
+            chosen = sorted(int(v) for v in rng.choice(vals, size=k, replace=False))
+            st = "x_overshoot" if style_of_page == "hatch_correction" else style_of_page
+            for v in chosen:
+                draw(img, st, box[v], rng)
+            truth[f.id] = (chosen, st)
+            continue
+        v = int(rng.choice(vals))
+        if style_of_page == "hatch_correction" and rng.random() < 0.5:
+            o = int(rng.choice([u for u in vals if u != v]))
+            hatch(img, box[o], rng)
+            draw(img, "x_overshoot", box[v], rng)
+            truth[f.id] = (v, "hatch_correction")
+        else:
+            st = "x_overshoot" if style_of_page == "hatch_correction" else style_of_page
+            draw(img, st, box[v], rng)
+            truth[f.id] = (v, st)
+    return truth
+
+
+def trial(args: tuple[int, int, str]) -> dict:
+    seed, k, degradation = args
+    rng = np.random.default_rng(seed * 100_003 + k)
+    template = TEMPLATES[k % len(TEMPLATES)]
+    geo = layout(load_template(template))
+    page = int(rng.integers(1, len(geo.pages) + 1))
+    img = _blank_page(template, page)
+    style = STYLES[(k // len(TEMPLATES)) % len(STYLES)]
+    fields = geo.pages[page - 1].fields
+    truth = fill(img, fields, rng, style)
+    other = _blank_page(template, 3 - page) if len(geo.pages) == 2 else _blank_page(template, 1)
+    cols = sorted({round(o.box[0] + o.box[2] / 2, 1) for f in fields for o in f.options})
+    scan, how = degrade(img, degradation, rng, other, cols)
+    gray = encode_decode(scan, how)
+    t0 = time.perf_counter()
+    out = process_page(gray, source=f"trial{k}", index=0, options=ScanOptions(ocr=False)).result
+    dt = time.perf_counter() - t0
+    rows = []
+    for fid, (value, st) in truth.items():
+        fr = out.fields.get(fid) if out.status == "ok" else None
+        if fr is None:
+            rows.append((st, "page", False))
+            continue
+        review = fr.status in ("multiple", "uncertain")
+        wrong = (not review) and fr.value != value
+        rows.append((st, "review" if review else ("wrong" if wrong else "ok"), wrong and fr.status == "blank"))
+    return {"degradation": degradation, "template": template, "page_status": out.status, "error": out.error,
+            "rows": rows, "seconds": dt, "k": k, "wrong_ids": [fid for fid, (value, st) in truth.items()
+                                                               if out.status == "ok" and out.fields[fid].status in ("answered", "blank")
+                                                               and out.fields[fid].value != value]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=650)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", default="", help="comma-separated degradations")
+    a = ap.parse_args()
+    degs = a.only.split(",") if a.only else DEGRADATIONS
+    tasks = [(a.seed, k, degs[k % len(degs)]) for k in range(a.pages)]
+    t0 = time.time()
+    with ProcessPoolExecutor(a.workers) as pool:
+        results = list(pool.map(trial, tasks, chunksize=4))
+    by_deg: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_style: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    examples = []
+    for r in results:
+        d = by_deg[r["degradation"]]
+        d["pages"] += 1
+        d["not_read"] += r["page_status"] != "ok"
+        if r["page_status"] != "ok":
+            examples.append(f"  page not read: trial {r['k']} {r['degradation']} {r['template']}: {r['error']}")
+        for st, outcome, blank in r["rows"]:
+            for tab in (d, by_style[st]):
+                tab["fields"] += 1
+                tab[outcome] += 1
+                tab["wrong_blank"] += blank
+        if r["wrong_ids"]:
+            examples.append(f"  wrong: trial {r['k']} {r['degradation']} {r['template']}: {', '.join(r['wrong_ids'][:6])}")
+    tot = defaultdict(int)
+    for d in by_deg.values():
+        for key, v in d.items():
+            tot[key] += v
+    print(f"# Robustness: {len(results)} pages, seed {a.seed}, {time.time() - t0:.0f} s")
+    print(f"pages not read: {tot['not_read']}; fields {tot['fields']}: wrongly accepted {tot['wrong']} "
+          f"({100 * tot['wrong'] / max(1, tot['fields']):.3f}%, of which read as blank {tot['wrong_blank']}), "
+          f"sent to review {tot['review']} ({100 * tot['review'] / max(1, tot['fields']):.2f}%)\n")
+    print("| degradation | pages | not read | fields | review | wrong accepted |\n|---|---:|---:|---:|---:|---:|")
+    for k in degs:
+        d = by_deg[k]
+        print(f"| {k} | {d['pages']} | {d['not_read']} | {d['fields']} | {100 * d['review'] / max(1, d['fields']):.2f}% | {d['wrong']} |")
+    print("\n| mark style | fields | review | wrong accepted |\n|---|---:|---:|---:|")
+    for k in STYLES + ["blank"]:
+        d = by_style[k]
+        print(f"| {k} | {d['fields']} | {100 * d['review'] / max(1, d['fields']):.2f}% | {d['wrong']} |")
+    if examples:
+        print("\nexamples:")
+        print("\n".join(examples[:40]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
