@@ -4,13 +4,27 @@ Final answers: accepted by the engine (answered, blank) or settled by a
 reviewer. Fields still waiting for review (the engine's multiple/uncertain)
 are counted as pending, never guessed. Pages flagged as a duplicate sheet, or
 rejected as not a questionnaire, do not count.
+
+Filters (every function takes them; all are SQL conditions, nothing is counted in Python):
+
+* ``agency``: the sheet's agency code;
+* ``batch``: answers read from the pages of one batch;
+* ``period``: sheets received in ``[start, end)`` (see :func:`parse_period`): the
+  day a sheet was received is the day its batch was uploaded (the first batch,
+  when its pages came in several); the service knows no other date of a sheet;
+* ``groups``: respondent groups, ``{"gioi_tinh": (2,), "do_tuoi": (1, 2)}``: only
+  sheets whose final answer to every named question is one of its values
+  (several questions: all must match; several values of one question: any).
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from omr.template import Template
 from service.indices import CriterionCounts, IndexResult, IndexSpec, Tally, compute_indices
@@ -19,22 +33,108 @@ from service.tally_jsonl import Sheet
 
 PENDING = and_(Answer.source == "engine", Answer.status.in_(("multiple", "uncertain")))
 
+# Periods are calendar days in Vietnam (UTC+7 all year, no daylight saving time since 1975).
+LOCAL_TZ = timezone(timedelta(hours=7), "ICT")
 
-def _scope(round_id: int, agency: str | None, batch: int | None) -> list:
-    """Answers that count: the page is read, of the round's form, not a duplicate (Answer.counted)."""
+Period = tuple[datetime, datetime]  # [start, end), aware
+Groups = Mapping[str, Sequence[int]]
+
+
+def parse_period(text: str) -> Period:
+    """``2026`` (a year), ``2026-Q1`` (a quarter), ``2026-03`` (a month), ``2026-03-15`` (a day) or
+    ``2026-03-01..2026-04-15`` (days, both included), in Vietnam's time -> ``[start, end)`` in UTC.
+    Raises ValueError naming the problem."""
+    t = text.strip()
+    try:
+        if m := re.fullmatch(r"(\d{4})", t):
+            start, end = date(int(m[1]), 1, 1), date(int(m[1]) + 1, 1, 1)
+        elif m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", t):
+            y, q = int(m[1]), int(m[2])
+            start = date(y, 3 * q - 2, 1)
+            end = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
+        elif m := re.fullmatch(r"(\d{4})-(\d{2})", t):
+            y, mo = int(m[1]), int(m[2])
+            start, end = date(y, mo, 1), (date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1))
+        elif m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?", t):
+            start = date.fromisoformat(m[1])
+            end = date.fromisoformat(m[2] or m[1]) + timedelta(days=1)
+        else:
+            raise ValueError("format")
+    except ValueError:
+        raise ValueError(f"period {text!r}: write 2026, 2026-Q1, 2026-03, 2026-03-15 or 2026-03-01..2026-04-15") from None
+    if end <= start:
+        raise ValueError(f"period {text!r}: the last day is before the first")
+
+    def utc(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+    return utc(start), utc(end)
+
+
+def _group_sheets(round_id: int, qid: str, values: Sequence[int]):  # noqa: ANN202
+    """The sheets whose final answer to ``qid`` is one of ``values`` (a subquery; covered by ix_answers_tally)."""
+    g = aliased(Answer)
+    return select(g.sheet).where(
+        g.round_id == round_id, g.counted.is_(True), g.field_id == qid, g.status == "answered",
+        g.value_int.in_([int(v) for v in values]),
+    )
+
+
+def _period_sheets(round_id: int, period: Period):  # noqa: ANN202
+    """The sheets received in ``period`` (a subquery): the day a sheet was received is the day its batch was
+    uploaded; a sheet whose pages came in several batches was received with the first of them."""
+    start, end = period
+    first = func.min(Batch.created_at)
+    return (
+        select(Page.sheet).join(Batch, Batch.id == Page.batch_id)
+        .where(Page.round_id == round_id, Page.result_status == "ok", Page.duplicate_of.is_(None), Page.sheet.is_not(None))
+        .group_by(Page.sheet).having(first >= start, first < end)
+    )
+
+
+def _scope(round_id: int, agency: str | None, batch: int | None, period: Period | None = None,
+           groups: Groups | None = None) -> list:
+    """Answers that count: the page is read, of the round's form, not a duplicate (Answer.counted), filtered."""
     conds = [Answer.round_id == round_id, Answer.counted.is_(True)]
     if agency:
         conds.append(Answer.agency == agency)
     if batch is not None:
         conds.append(Answer.page_id.in_(select(Page.id).where(Page.batch_id == batch)))
+    if period is not None:
+        conds.append(Answer.sheet.in_(_period_sheets(round_id, period)))
+    for qid, values in (groups or {}).items():
+        conds.append(Answer.sheet.in_(_group_sheets(round_id, qid, values)))
     return conds
 
 
-def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int | None = None) -> dict[str, dict[str, Any]]:
+def _summary_filters(round_id: int, period: Period | None, groups: Groups | None) -> list:
+    conds = [SheetSummary.sheet.in_(_period_sheets(round_id, period))] if period is not None else []
+    for qid, values in (groups or {}).items():
+        conds.append(SheetSummary.sheet.in_(_group_sheets(round_id, qid, values)))
+    return conds
+
+
+def _pages_read(round_id: int, agency: str | None, batch: int | None, period: Period | None, groups: Groups | None) -> list:
+    """Pages read as questionnaires of the round (for the informative count of sheets), filtered."""
+    page_agency = func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery())
+    conds = [Page.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None)]
+    if agency:
+        conds.append(page_agency == agency)
+    if batch is not None:
+        conds.append(Page.batch_id == batch)
+    if period is not None:
+        conds.append(Page.sheet.in_(_period_sheets(round_id, period)))
+    for qid, values in (groups or {}).items():
+        conds.append(Page.sheet.in_(_group_sheets(round_id, qid, values)))
+    return conds
+
+
+def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int | None = None,
+           period: Period | None = None, groups: Groups | None = None) -> dict[str, dict[str, Any]]:
     """Per question: {"values": {value: n}, "blank", "pending"} (one GROUP BY over a covering index)."""
     q = (
         select(Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
-        .where(*_scope(round_id, agency, batch))
+        .where(*_scope(round_id, agency, batch, period, groups))
         .group_by(Answer.field_id, Answer.status, Answer.source, Answer.value_int)
     )
     out: dict[str, dict[str, Any]] = {}
@@ -49,17 +149,17 @@ def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int |
     return out
 
 
-def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = None, batch: int | None = None) -> Tally:
-    c = counts(s, round_id, agency=agency, batch=batch)
+def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = None, batch: int | None = None,
+          period: Period | None = None, groups: Groups | None = None) -> Tally:
+    c = counts(s, round_id, agency=agency, batch=batch, period=period, groups=groups)
     t = Tally(criteria={})
     for cid in spec.criterion_ids:
         d = c.get(cid, {"values": {}, "blank": 0, "pending": 0})
         t.criteria[cid] = CriterionCounts(values=dict(d["values"]), pending=d["pending"], blank=d["blank"])
-    lo, hi = spec.scale
-    valid = and_(Answer.status == "answered", Answer.value_int.between(lo, hi), ~PENDING)
     if batch is None:
         # n per element and overall from the per-sheet summaries (kept in step on every write)
-        q = select(SheetSummary.mask, func.count()).where(SheetSummary.round_id == round_id, SheetSummary.mask != 0)
+        q = select(SheetSummary.mask, func.count()).where(SheetSummary.round_id == round_id, SheetSummary.mask != 0,
+                                                          *_summary_filters(round_id, period, groups))
         if agency:
             q = q.where(SheetSummary.agency == agency)
         for mask, n in s.execute(q.group_by(SheetSummary.mask)):
@@ -67,27 +167,29 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
             for i, el in enumerate(spec.elements):
                 if mask >> i & 1:
                     t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
-    else:  # one batch: small enough to count directly
+    else:  # one batch's pages: count the sheets directly
+        scope = _scope(round_id, agency, batch, period, groups)
         for el in spec.elements:
             t.element_sheets[el.id] = s.scalar(
-                select(func.count(distinct(Answer.sheet))).where(
-                    *_scope(round_id, agency, batch), Answer.field_id.in_([cr.id for cr in el.criteria]), valid
-                )
+                select(func.count(distinct(Answer.sheet))).where(*scope, Answer.field_id.in_([cr.id for cr in el.criteria]),
+                                                                 _valid(spec))
             ) or 0
         t.sheets_answered = s.scalar(
-            select(func.count(distinct(Answer.sheet))).where(*_scope(round_id, agency, batch), Answer.field_id.in_(spec.criterion_ids), valid)
+            select(func.count(distinct(Answer.sheet))).where(*scope, Answer.field_id.in_(spec.criterion_ids), _valid(spec))
         ) or 0
-    t.sheets = s.scalar(select(func.count(distinct(Page.sheet))).where(
-        Page.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None),
-        *([func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery()) == agency] if agency else []),
-        *([Page.batch_id == batch] if batch is not None else []),
-    )) or 0
+    t.sheets = s.scalar(select(func.count(distinct(Page.sheet))).where(*_pages_read(round_id, agency, batch, period, groups))) or 0
     return t
 
 
-def indices(s: Session, template: Template, round_id: int, *, agency: str | None = None, batch: int | None = None) -> IndexResult:
+def _valid(spec: IndexSpec):  # noqa: ANN202
+    lo, hi = spec.scale
+    return and_(Answer.status == "answered", Answer.value_int.between(lo, hi), ~PENDING)
+
+
+def indices(s: Session, template: Template, round_id: int, *, agency: str | None = None, batch: int | None = None,
+            period: Period | None = None, groups: Groups | None = None) -> IndexResult:
     spec = IndexSpec.from_template(template)
-    return compute_indices(spec, tally(s, spec, round_id, agency=agency, batch=batch))
+    return compute_indices(spec, tally(s, spec, round_id, agency=agency, batch=batch, period=period, groups=groups))
 
 
 def agencies(s: Session, round_id: int) -> list[str]:
@@ -177,36 +279,56 @@ def rebuild_summaries(s: Session, round_id: int) -> int:
     return len(out)
 
 
-def indices_by_agency(s: Session, template: Template, round_id: int) -> dict[str, IndexResult]:
-    """Indices for every agency of a round from two grouped queries (not one tally per agency)."""
+def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: int | None = None,
+                      period: Period | None = None, groups: Groups | None = None) -> dict[str, IndexResult]:
+    """Indices for every agency of a round from grouped queries (not one tally per agency), filtered."""
     spec = IndexSpec.from_template(template)
     crit = set(spec.criterion_ids)
     tallies: dict[str, Tally] = {}
+
+    def of(agency: str) -> Tally:
+        return tallies.setdefault(agency, Tally(criteria={cid: CriterionCounts() for cid in spec.criterion_ids}))
+
+    scope = _scope(round_id, None, batch, period, groups)
     q = (
         select(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
-        .where(Answer.round_id == round_id, Answer.counted.is_(True), Answer.agency.is_not(None), Answer.field_id.in_(crit))
+        .where(*scope, Answer.agency.is_not(None), Answer.field_id.in_(crit))
         .group_by(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int)
     )
     for agency, fid, status, source, v, n in s.execute(q):
-        t = tallies.setdefault(agency, Tally(criteria={cid: CriterionCounts() for cid in spec.criterion_ids}))
-        cc = t.criteria[fid]
+        cc = of(agency).criteria[fid]
         if source == "engine" and status in ("multiple", "uncertain"):
             cc.pending += n
         elif status == "answered" and v is not None:
             cc.values[int(v)] = cc.values.get(int(v), 0) + n
         else:
             cc.blank += n
-    q = (
-        select(SheetSummary.agency, SheetSummary.mask, func.count())
-        .where(SheetSummary.round_id == round_id, SheetSummary.agency.is_not(None))
-        .group_by(SheetSummary.agency, SheetSummary.mask)
-    )
-    for agency, mask, n in s.execute(q):
-        t = tallies.setdefault(agency, Tally(criteria={cid: CriterionCounts() for cid in spec.criterion_ids}))
-        t.sheets += n
-        if mask:
-            t.sheets_answered += n
-            for i, el in enumerate(spec.elements):
-                if mask >> i & 1:
-                    t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
+    if batch is None:
+        q = (
+            select(SheetSummary.agency, SheetSummary.mask, func.count())
+            .where(SheetSummary.round_id == round_id, SheetSummary.agency.is_not(None), *_summary_filters(round_id, period, groups))
+            .group_by(SheetSummary.agency, SheetSummary.mask)
+        )
+        for agency, mask, n in s.execute(q):
+            t = of(agency)
+            t.sheets += n
+            if mask:
+                t.sheets_answered += n
+                for i, el in enumerate(spec.elements):
+                    if mask >> i & 1:
+                        t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
+    else:  # one batch's pages: sheets counted directly, one grouped query per element
+        per_agency = select(Answer.agency, func.count(distinct(Answer.sheet))).where(*scope, Answer.agency.is_not(None), _valid(spec))
+        for el in spec.elements:
+            q = per_agency.where(Answer.field_id.in_([cr.id for cr in el.criteria])).group_by(Answer.agency)
+            for agency, n in s.execute(q):
+                of(agency).element_sheets[el.id] = n
+        for agency, n in s.execute(per_agency.where(Answer.field_id.in_(crit)).group_by(Answer.agency)):
+            of(agency).sheets_answered = n
+        page_agency = func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery())
+        q = (select(page_agency, func.count(distinct(Page.sheet))).where(*_pages_read(round_id, None, batch, period, groups))
+             .group_by(page_agency))
+        for agency, n in s.execute(q):
+            if agency in tallies:
+                tallies[agency].sheets = n
     return {a: compute_indices(spec, t) for a, t in sorted(tallies.items())}

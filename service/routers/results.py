@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from omr.template import load_template
 from service import tallies
@@ -11,15 +11,48 @@ from service.deps import AnyUser, SessionDep
 from service.errors import ApiError
 from service.indices import rank_agencies, ranking_to_json
 from service.queries import resolve_round, round_export
+from service.tally_jsonl import parse_group_filter
 
 router = APIRouter(prefix="/api", tags=["results"])
 
 
+GROUP_HELP = "respondent group QUESTION=VALUE, e.g. gioi_tinh=2 (repeatable: several questions must all match, " \
+             "several values of one question are alternatives)"
+PERIOD_HELP = "batches received in 2026, 2026-Q1, 2026-03, 2026-03-15 or 2026-03-01..2026-04-15 (Vietnam time)"
+
+
+def _filters(t: Any, period: str | None, group: list[str]) -> tuple[tallies.Period | None, dict[str, list[int]]]:
+    """The period and respondent-group query parameters, checked against the round's template (422 naming the problem)."""
+    try:
+        when = tallies.parse_period(period) if period else None
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from None
+    single = {q.id: q for _, q in t.questions() if q.kind == "single"}
+    groups: dict[str, list[int]] = {}
+    for g in group:
+        try:
+            qid, value = parse_group_filter(g)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
+        q = single.get(qid)
+        if q is None:
+            raise ApiError(422, f"group {g!r}: {qid!r} is not a single-choice question of {t.id} "
+                                f"(these are: {', '.join(single)})")
+        known = [o.value for o in q.option_list]
+        if value not in known:
+            raise ApiError(422, f"group {g!r}: {qid} has the values {', '.join(map(str, known))}")
+        groups.setdefault(qid, []).append(value)
+    return when, groups
+
+
 @router.get("/tallies")
-def get_tallies(s: SessionDep, user: AnyUser, round: str, agency: str | None = None, batch: int | None = None) -> dict[str, Any]:
+def get_tallies(s: SessionDep, user: AnyUser, round: str, agency: str | None = None, batch: int | None = None,
+                period: Annotated[str | None, Query(description=PERIOD_HELP)] = None,
+                group: Annotated[list[str], Query(description=GROUP_HELP)] = []) -> dict[str, Any]:  # noqa: B006
     r = resolve_round(s, round)
     t = load_template(r.template)
-    c = tallies.counts(s, r.id, agency=agency, batch=batch)
+    when, groups = _filters(t, period, group)
+    c = tallies.counts(s, r.id, agency=agency, batch=batch, period=when, groups=groups)
     questions = []
     for _, q in t.questions():
         if q.kind not in ("single",):
@@ -30,22 +63,25 @@ def get_tallies(s: SessionDep, user: AnyUser, round: str, agency: str | None = N
             "options": [{"value": o.value, "label": o.label, "count": d["values"].get(o.value, 0)} for o in q.option_list],
             "blank": d["blank"], "pending": d["pending"],
         })
-    return {"round": r.name, "agency": agency, "batch": batch, "questions": questions,
+    return {"round": r.name, "agency": agency, "batch": batch, "period": period, "group": group, "questions": questions,
             "pending_review": sum(q["pending"] for q in questions)}
 
 
 @router.get("/indices")
-def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = None, agencies: bool = False) -> dict[str, Any]:
-    """The round's indices (or one agency's); ``agencies=true`` adds every agency's, ranked."""
+def get_indices(s: SessionDep, user: AnyUser, round: str, agency: str | None = None, agencies: bool = False,
+                batch: int | None = None, period: Annotated[str | None, Query(description=PERIOD_HELP)] = None,
+                group: Annotated[list[str], Query(description=GROUP_HELP)] = []) -> dict[str, Any]:  # noqa: B006
+    """The round's indices (or one agency's); ``agencies=true`` adds every agency's, ranked (with the same filters)."""
     r = resolve_round(s, round)
     t = load_template(r.template)
     if t.indices is None:
         raise ApiError(422, f"template {t.id} defines no indices")
-    out = tallies.indices(s, t, r.id, agency=agency).to_json()
+    when, groups = _filters(t, period, group)
+    out = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups).to_json()
     if agency is None and agencies:
-        per = tallies.indices_by_agency(s, t, r.id)
+        per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups)
         out["agencies"] = ranking_to_json(rank_agencies(per)) if per else []
-    out["round"] = r.name
+    out.update(round=r.name, agency=agency, batch=batch, period=period, group=group)
     return out
 
 
