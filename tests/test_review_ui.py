@@ -54,6 +54,7 @@ REASONS_VI = {
     "page 1: image data is damaged or truncated (image file is truncated (20 bytes not processed))":
         "trang 1: dữ liệu ảnh bị hỏng hoặc không đầy đủ (image file is truncated (20 bytes not processed))",
     "PDF is encrypted with a password; export it without protection": "tệp PDF có đặt mật khẩu; hãy xuất lại tệp không đặt mật khẩu",
+    "page misaligned; stray mark (faint mark)": "trang bị lệch; có dấu thừa ở ô khác (dấu mờ)",
     "a page of form hue-2017 v1; this round reads sipas-2017 v1":
         "trang của mẫu phiếu hue-2017 (phiên bản 1); đợt khảo sát này dùng mẫu sipas-2017 (phiên bản 1)",
 }

@@ -38,7 +38,7 @@ const STRINGS = {
       "mark around the box": "khoanh quanh ô", "thin stroke": "nét đánh dấu quá mảnh", "correction": "sửa lại (tô kín ô cũ)",
       "low contrast": "dấu nhạt, khó phân biệt", "digit missing": "thiếu chữ số", "free text": "ý kiến viết tay",
       "multiple": "nhiều dấu", "uncertain": "chưa chắc chắn", "unreadable": "không đọc được",
-      "read twice, readings differ": "đọc hai lần, kết quả khác nhau",
+      "read twice, readings differ": "đọc hai lần, kết quả khác nhau", "page misaligned": "trang bị lệch",
       // a page's reason (service/worker.py)
       "unrecognized page": "không nhận dạng được trang", "duplicate sheet": "phiếu quét hai lần",
       "page of another form": "trang của mẫu phiếu khác", "identity read by OCR": "số phiếu đọc bằng OCR",
@@ -165,6 +165,12 @@ function reasonVi(r, depth = 0) {
   for (const [re, vi] of REASON_PATTERNS_VI) {
     const m = re.exec(r);
     if (m) return vi.replace(/\{(r?)(\d)\}/g, (_, again, i) => (again ? reasonVi(m[+i], depth + 1) || m[+i] : m[+i]));
+  }
+  // several reasons in one: "page misaligned; two marks"
+  const parts = r.split("; ");
+  if (parts.length > 1) {
+    const vi = parts.map((x) => reasonVi(x, depth + 1));
+    if (vi.some((x) => x)) return vi.map((x, i) => x || parts[i]).join("; ");
   }
   return null;
 }
