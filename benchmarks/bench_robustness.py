@@ -15,7 +15,9 @@ form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
   anywhere), show-through of the sheet's other side, recycled grey paper,
   overexposure, 1-bit with error-diffusion dithering, a fold crease, punched
   holes, an edge cut off by the feeder, paper stretched in the feed
-  direction, a phone's shadow across half the page, colour JPEG at quality 25.
+  direction, a phone's shadow across half the page, colour JPEG at quality 25,
+  a photocopy of the filled sheet (scaled, darker, toner speckle), and a phone
+  photo of a sheet that curls (a bend no homography models).
 
 Every page goes through `omr.pipeline.process_page` (no OCR). A field is
 wrongly accepted when it comes out `answered` or `blank` with a value that is
@@ -48,7 +50,7 @@ TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
 STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribble_fill", "pencil_light", "red_cross",
           "green_check", "hatch_correction"]
 DEGRADATIONS = ["clean", "streak_column", "streak_anywhere", "showthrough", "recycled", "overexposed", "dither_1bit",
-                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25"]
+                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo"]
 INK = {"black": (30, 30, 30), "blue": (160, 60, 20), "red": (40, 40, 200), "green": (60, 140, 40), "pencil": (165, 165, 165)}
 
 _PAGES: dict[tuple[str, int], np.ndarray] = {}
@@ -206,6 +208,29 @@ def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np
         return np.clip(out, 0, 255).astype(np.uint8), "jpg85"
     if kind == "jpeg_q25":
         return img, "jpg25"
+    if kind == "photocopy":
+        f = rng.uniform(0.96, 1.02)
+        a = rng.uniform(-1.2, 1.2)
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), a, f)
+        out = cv2.warpAffine(img, m, (w, h), borderValue=(245, 245, 245)).astype(np.float32)
+        out = 255.0 * np.clip((out / 255.0 - 0.08) / 0.92, 0, 1) ** 1.3  # toner: darker, harder
+        out = cv2.GaussianBlur(out, (3, 3), 0)
+        specks = rng.random((h, w)) < 0.0015
+        out[specks] = rng.uniform(40, 140, int(specks.sum()))[:, None]
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg80"
+    if kind == "curl_photo":
+        # the sheet bows along its width: rows bend by up to ~2.5 mm, columns compress towards the fold
+        amp = rng.uniform(1.0, 2.5) * PPM
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        map_y = yy + amp * np.sin(np.pi * xx / w) * (yy / h - 0.5) * 2
+        map_x = xx + 0.6 * amp * np.sin(2 * np.pi * yy / h)
+        bent = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderValue=(80, 80, 80))
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        j = lambda: rng.uniform(-0.04, 0.04) * w  # noqa: E731
+        dst = np.float32([[0.08 * w + j(), 0.06 * h + j()], [1.06 * w + j(), 0.05 * h + j()],
+                          [1.08 * w + j(), 1.05 * h + j()], [0.06 * w + j(), 1.06 * h + j()]])
+        out = cv2.warpPerspective(bent, cv2.getPerspectiveTransform(src, dst), (int(w * 1.14), int(h * 1.11)), borderValue=(70, 60, 50))
+        return out, "jpg85"
     return img, "png"
 
 

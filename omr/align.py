@@ -125,6 +125,27 @@ def _canonical_corners(marker_id: int) -> Corners:
     raise KeyError(marker_id)
 
 
+def _lstsq_affine(src: npt.NDArray[np.float32], dst: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
+    """The 3x3 affine matrix minimising the squared corner distances (src, dst: N x 2)."""
+    a = np.hstack([src.astype(np.float64), np.ones((len(src), 1))])
+    sol, _, rank, _ = np.linalg.lstsq(a, dst.astype(np.float64), rcond=None)
+    if rank < 3:
+        return None
+    return np.vstack([sol.T, [0.0, 0.0, 1.0]])
+
+
+def _lstsq_similarity(src: npt.NDArray[np.float32], dst: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
+    """The 3x3 similarity (rotation, uniform scale, shift) minimising the squared corner distances."""
+    x, y = src[:, 0].astype(np.float64), src[:, 1].astype(np.float64)
+    one, zero = np.ones_like(x), np.zeros_like(x)
+    a = np.vstack([np.stack([x, -y, one, zero], 1), np.stack([y, x, zero, one], 1)])
+    b = np.concatenate([dst[:, 0], dst[:, 1]]).astype(np.float64)
+    (p, q, tx, ty), _, rank, _ = np.linalg.lstsq(a, b, rcond=None)
+    if rank < 4:
+        return None
+    return np.array([[p, -q, tx], [q, p, ty], [0.0, 0.0, 1.0]])
+
+
 def fit(markers: dict[int, Corners]) -> Alignment | None:
     """The transform from image to aligned page, or None when too few markers were found."""
     ids = sorted(markers)
@@ -137,12 +158,13 @@ def fit(markers: dict[int, Corners]) -> Alignment | None:
         m, _ = cv2.findHomography(src, dst, cv2.RANSAC, ransacReprojThreshold=0.6 * PX_PER_MM)
         model = "homography"
     elif len(ids) == 3:
-        a, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
-        m = None if a is None else np.vstack([a, [0, 0, 1]])
+        # Least squares over all twelve corners. A robust estimator is no use here: dropping a
+        # marker leaves too few to fit, and LMEDS degenerates (the eight corners of two markers
+        # make a majority it fits exactly, leaving the third marker millimetres off).
+        m = _lstsq_affine(src, dst)
         model = "affine"
     else:
-        a, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
-        m = None if a is None else np.vstack([a, [0, 0, 1]])
+        m = _lstsq_similarity(src, dst)
         model = "similarity"
     if m is None or not np.isfinite(m).all():
         return None

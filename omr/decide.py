@@ -113,8 +113,15 @@ def _choose_one(boxes: list[BoxClass]) -> tuple[int | None, str, float, str | No
         conf = min(filled[0].presence, base)
         reason = None
         if marginal:
-            conf = min(conf, 0.6)
-            reason = f"filled box and {_marginal_reason(marginal[0])}"
+            worst = max(marginal, key=lambda b: b.m.fill)
+            if all(b.m.span < defs.MARK_SPAN and b.m.ring < defs.RING_MARK_FILL for b in marginal):
+                # only compact specks beside a solid fill: a resting pen, not a light cross that would
+                # make the fill a cancellation; the fill wins if it holds far more ink
+                ratio = filled[0].m.fill / max(worst.m.fill, 1e-3)
+                conf = min(conf, _clamp01(0.2 + 0.05 * ratio))
+            else:
+                conf = min(conf, 0.6)
+            reason = f"filled box and {_marginal_reason(worst)}"
         return filled[0].m.option.value, "answered", conf, reason
     if len(filled) >= 2:
         return None, "multiple", min(b.solidity for b in filled), "several filled boxes"
@@ -181,3 +188,11 @@ def _choose_code(boxes: list[BoxClass], digits: int) -> tuple[str | None, str, f
     if any(s == "uncertain" for s in statuses):
         return "".join(out), "uncertain", conf, reason
     return "".join(out), "answered", conf, reason
+
+
+def distrust(result: FieldResult, reason: str) -> FieldResult:
+    """The same reading, sent to a reviewer: the page it came from cannot be trusted."""
+    status = result.status if result.status == "multiple" else "uncertain"
+    conf = min(result.confidence, 0.3)
+    why = reason if not result.reason else f"{reason}; {result.reason}"
+    return FieldResult(result.value, status, conf, why, result.marks, result.text_suggestion, result.has_writing)  # type: ignore[arg-type]

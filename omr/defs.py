@@ -17,6 +17,7 @@ MIN_MARKERS = 2  # fewer corner markers than this: the page cannot be placed (2:
 ALIGN_GOOD_RMS_MM = 0.35  # marker corner residual that counts as a perfect fit
 ALIGN_MAX_RMS_MM = 2.5  # beyond this the fit is rejected
 REFINE_SEARCH_MM = 1.6  # how far a box's printed border is searched around its expected place
+MIN_LOCATED_SHARE = 0.5  # a page finding fewer printed box borders than this is misplaced: every field to review
 
 # --- marks ---------------------------------------------------------------
 INTERIOR_INSET_MM = 0.75  # measure inside the printed border, this far in from its outer edge

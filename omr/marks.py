@@ -31,6 +31,7 @@ class BoxMeasure:
     contrast: float  # darkness of the ink that is there (median), 0..1
     shift_mm: tuple[float, float]  # where the printed border was found, relative to the layout
     faint: float = 0.0  # share of the interior with at least faint ink (light pencil, a smudge)
+    located: bool = True  # the box's own printed border was found where it was measured
 
 
 def _px(v: float) -> int:
@@ -71,6 +72,11 @@ def _locate_box(
     res = cv2.matchTemplate((255 - roi).astype(np.float32), tpl, cv2.TM_CCOEFF_NORMED)
     _, score, _, loc = cv2.minMaxLoc(res)
     return float(loc[0] + x0 - bx + round(around[0])), float(loc[1] + y0 - by + round(around[1])), float(score)
+
+
+def _at_edge(dx: float, dy: float, search_px: int) -> bool:
+    """A best match on the rim of the search window: the border lies beyond reach, not found."""
+    return abs(dx) >= search_px - 1 or abs(dy) >= search_px - 1
 
 
 def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, float]:
@@ -122,9 +128,10 @@ BOX_REFINE_MM = 0.6  # after the field's shift, each box is searched this far ar
 def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     """Measure every option box of one field."""
     span = max(o.box[0] + o.box[2] for o in field.options) - min(o.box[0] for o in field.options)
+    search = _px(defs.REFINE_SEARCH_MM)
     if span <= FIELD_REFINE_MAX_SPAN_MM:
         dx, dy, score = _locate_field(gray, field)
-        if score > 0.3:
+        if score > 0.3 and not _at_edge(dx, dy, search):
             out = []
             for o in field.options:
                 # then each box's own border, close to the row's consensus: the fit's
@@ -132,11 +139,11 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
                 bdx, bdy, bsc = _locate_box(gray, o.box, (dx, dy), BOX_REFINE_MM)
                 if bsc > 0.5:
                     out.append(_measure_box(gray, o, bdx, bdy))
-                else:
-                    out.append(_measure_box(gray, o, dx, dy))
+                else:  # a heavy mark hides the border: the row's consensus places it
+                    out.append(_measure_box(gray, o, dx, dy, located=False))
             return _ring_baseline(out)
     shifts = [_locate_box(gray, o.box) for o in field.options]
-    good = [(dx, dy) for dx, dy, sc in shifts if sc > 0.35]
+    good = [(dx, dy) for dx, dy, sc in shifts if sc > 0.35 and not _at_edge(dx, dy, search)]
     if good:
         fdx = float(np.median([g[0] for g in good]))
         fdy = float(np.median([g[1] for g in good]))
@@ -145,11 +152,10 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     out = []
     for o, (dx, dy, sc) in zip(field.options, shifts):
         # a box's own border wins when it is clearly found close to its neighbours' consensus
-        if sc > 0.5 and abs(dx - fdx) <= _px(0.6) and abs(dy - fdy) <= _px(0.6):
-            sx, sy = dx, dy
+        if good and sc > 0.5 and abs(dx - fdx) <= _px(0.6) and abs(dy - fdy) <= _px(0.6):
+            out.append(_measure_box(gray, o, dx, dy))
         else:
-            sx, sy = fdx, fdy
-        out.append(_measure_box(gray, o, sx, sy))
+            out.append(_measure_box(gray, o, fdx, fdy, located=False))
     return _ring_baseline(out)
 
 
@@ -165,7 +171,7 @@ def _ring_baseline(out: list[BoxMeasure]) -> list[BoxMeasure]:
     return out
 
 
-def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeasure:
+def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float, located: bool = True) -> BoxMeasure:
     x, y, w, h = o.box
     H, W = gray.shape
     shift = (sx / PX_PER_MM, sy / PX_PER_MM)
@@ -183,7 +189,7 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeas
     ex1, ey1 = int(bx + bw + ri) - ox0, int(by + bh + ri) - oy0
     region = gray[oy0:oy1, ox0:ox1]
     if region.size == 0 or ix1 <= ix0 or iy1 <= iy0 or ix0 < 0 or iy0 < 0:
-        return BoxMeasure(o, 0.0, 0.0, 0.0, 0.0, shift)
+        return BoxMeasure(o, 0.0, 0.0, 0.0, 0.0, shift, located=False)
     ring_mask = np.ones(region.shape, bool)
     ring_mask[ey0:ey1, ex0:ex1] = False
     g = cv2.blur(region, (3, 3))  # uint8; a single noise pixel is not ink
@@ -215,7 +221,17 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float) -> BoxMeas
         span = 0.0
     contrast = (paper - float(np.median(inner[ink]))) / paper if n_ink else 0.0
     ring = float(np.count_nonzero(ring_px < t_ink)) / ring_px.size if ring_px.size else 0.0
-    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint)
+    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located)
+
+
+def located_share(measures: list[BoxMeasure]) -> float:
+    """The share of boxes whose printed border was found where it was measured.
+
+    Empty boxes (most of a page) always show their border; a well-placed page
+    finds 75-95 % of them (the rest hold marks). A page whose alignment is off
+    by more than the local search finds few: its readings cannot be trusted.
+    """
+    return sum(m.located for m in measures) / len(measures) if measures else 1.0
 
 
 def calibrate(measures: list[BoxMeasure]) -> list[BoxMeasure]:
@@ -239,7 +255,8 @@ def calibrate(measures: list[BoxMeasure]) -> list[BoxMeasure]:
     for m in measures:
         out.append(
             BoxMeasure(
-                m.option, max(0.0, m.fill - base_f), m.span, max(0.0, m.ring - base_r), m.contrast, m.shift_mm, max(0.0, m.faint - base_faint)
+                m.option, max(0.0, m.fill - base_f), m.span, max(0.0, m.ring - base_r), m.contrast, m.shift_mm,
+                max(0.0, m.faint - base_faint), m.located,
             )
         )
     return out

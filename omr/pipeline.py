@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from omr import align, decide, identify, marks, streaks, text_fields
+from omr import align, decide, defs, identify, marks, streaks, text_fields
 from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
 from omr.layout import layout
@@ -93,7 +93,7 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     if not 1 <= ident.page <= template.page_count:
         res.status, res.error = "unrecognized", f"form '{ident.template}' has no page {ident.page}"
         return PageOutput(res, aligned)
-    res.fields = read_fields(aligned, template, ident.page, options)
+    res.fields = read_fields(aligned, template, ident.page, options, warnings=res.warnings)
     res.status = "ok"
     return PageOutput(res, aligned)
 
@@ -103,16 +103,28 @@ def _set_identity(res: PageResult, ident, how: str) -> None:
     res.identified_by = how
 
 
-def read_fields(aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions()) -> dict[str, FieldResult]:
-    """Read every field of one aligned page of ``template``."""
+def read_fields(
+    aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions(), *, warnings: list[str] | None = None
+) -> dict[str, FieldResult]:
+    """Read every field of one aligned page of ``template``.
+
+    When too few printed box borders are found where the alignment puts them
+    (a marker under a stain pulled the fit), no box reading on the page is
+    trusted: every field goes to a reviewer, and ``warnings`` says why."""
     geo = layout(template).pages[page - 1]
     boxed = [f for f in geo.fields if f.kind != "text"]
     measured = [marks.measure_field(aligned, f) for f in boxed]
     flat = marks.calibrate([m for ms in measured for m in ms])
+    share = marks.located_share(flat)
+    misplaced = share < defs.MIN_LOCATED_SHARE
+    if misplaced and warnings is not None:
+        warnings.append(f"page misaligned: {share:.0%} of the printed boxes found where expected; every answer goes to review")
     out: dict[str, FieldResult] = {}
     k = 0
     for f, ms in zip(boxed, measured):
         out[f.id] = decide.decide_field(f, flat[k : k + len(ms)])
+        if misplaced:
+            out[f.id] = decide.distrust(out[f.id], "page misaligned")
         k += len(ms)
     for f in geo.fields:
         if f.kind == "text":
