@@ -89,6 +89,7 @@ class Page(Base):
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
     alignment_quality: Mapped[float | None] = mapped_column(Float, nullable=True)
     identified_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    warnings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list: what the engine says about the scan itself
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

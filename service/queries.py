@@ -1,6 +1,7 @@
 """Data functions shared by the routers: take the session, leave the commit to the caller."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +50,21 @@ def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
         .where(Page.batch_id == b.id, Page.status == "error").order_by(Page.id)
     ):
         errors.append({"file": fname, "page": p.index + 1, "page_id": p.id, "error": p.error})
+    # what the engine worked around but the operator should know (clean the scanner glass, ...)
+    warnings = [
+        {"file": fname, "page": idx + 1, "page_id": pid, "warning": w}
+        for pid, idx, text, fname in s.execute(
+            select(Page.id, Page.index, Page.warnings, UploadedFile.filename).join(UploadedFile, UploadedFile.id == Page.file_id)
+            .where(Page.batch_id == b.id, Page.warnings.is_not(None)).order_by(Page.id)
+        )
+        for w in json.loads(text)
+    ]
     return {
         "id": b.id, "status": status, "pages_total": total, "pages_done": done, "pages_failed": failed,
         "review_pending": review, "round_id": b.round_id, "agency": b.agency,
         "files": [{"name": f.filename, "sha256": f.sha256, "status": f.status, "duplicate_of": f.duplicate_of} for f in files],
         "errors": errors,
+        "warnings": warnings,
     }
 
 
@@ -74,6 +85,7 @@ def page_json(s: Session, p: Page) -> dict[str, Any]:
         "status": p.result_status or p.status, "state": p.status, "error": p.error, "template": p.template,
         "version": p.version, "sheet": p.sheet, "page": p.page_no, "agency": p.agency,
         "alignment_quality": p.alignment_quality, "identified_by": p.identified_by, "duplicate_of": p.duplicate_of,
+        "warnings": json.loads(p.warnings) if p.warnings else [],
         "fields": {a.field_id: answer_json(a) for a in answers},
         "image_url": f"/api/pages/{p.id}/image" if p.image_sha256 else None,
         "aligned_image_url": f"/api/pages/{p.id}/aligned" if p.aligned_sha256 else None,

@@ -13,6 +13,7 @@ retry never counts a page twice.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -89,6 +90,7 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
     page.agency = result.get("agency")
     page.alignment_quality = result.get("alignment_quality")
     page.identified_by = result.get("identified_by")
+    page.warnings = json.dumps(result["warnings"], ensure_ascii=False) if result.get("warnings") else None
     page.status = "error" if result["status"] == "error" else "done"
     page.lease_until = None
     s.execute(delete(Answer).where(Answer.page_id == page.id))

@@ -185,3 +185,42 @@ def test_upload_limits_and_auth(tmp_path, clean_scans):
         login = c.post("/api/login", json={"name": "reviewer1", "token": tok["reviewer"]})
         assert login.status_code == 200 and login.json()["role"] == "reviewer"
         assert c.get("/api/me").json()["name"] == "reviewer1"  # the session cookie works for the API
+
+
+def test_scanner_streak_is_worked_around_and_reported_to_the_operator(tmp_path, db_url, clean_scans):
+    import cv2
+
+    src = _scan_files(clean_scans, "hue-2017")[0]
+    img = cv2.imread(str(src), cv2.IMREAD_GRAYSCALE)
+    x = img.shape[1] // 2
+    img[:, x : x + 2] = (img[:, x : x + 2] * 0.5).astype("uint8")  # dust on the glass, the length of the page
+    streaked = tmp_path / "streaked.png"
+    cv2.imwrite(str(streaked), img)
+    with _client(tmp_path, db_url) as c:
+        tok = _tokens(c)
+        c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "r", "template": "hue-2017"})
+        up = _upload(c, tok["operator"], [streaked], "r")
+        b = _wait(c, tok["operator"], up.json()["id"])
+        assert b["status"] == "done" and b["pages_done"] == 1
+        assert len(b["warnings"]) == 1 and "scanner streak" in b["warnings"][0]["warning"]
+        assert b["warnings"][0]["file"] == "streaked.png" and b["warnings"][0]["page"] == 1
+        page = c.get(f"/api/pages/{b['warnings'][0]['page_id']}", headers=_h(tok["viewer"])).json()
+        assert page["status"] == "ok" and page["warnings"] == [b["warnings"][0]["warning"]]
+
+
+def test_a_release_0_1_database_gains_the_warnings_column(tmp_path):
+    from sqlalchemy import inspect, text
+
+    from service.db import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as c:  # make it look like a database written by release 0.1
+        c.execute(text("ALTER TABLE pages DROP COLUMN warnings"))
+        c.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert "warnings" not in {col["name"] for col in inspect(engine).get_columns("pages")}
+    migrate(engine)
+    assert "warnings" in {col["name"] for col in inspect(engine).get_columns("pages")}
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"

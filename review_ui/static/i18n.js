@@ -155,6 +155,13 @@ const REASON_PATTERNS_VI = [
   [/^PDF has (\d+) pages, more than the (\d+)-page limit$/, "tệp PDF có {1} trang, vượt giới hạn {2} trang"],
   [/^not a readable PDF \(([\s\S]*)\)$/, "không phải tệp PDF đọc được ({1})"],
   [/^poppler cannot render it \(([\s\S]*)\)$/, "poppler không dựng được trang ({1})"],
+  // page warnings: what the engine worked around in the scan itself
+  [/^scanner streak at column (\d+) px \((\d+) px wide\): clean the scanner glass$/,
+    "vệt dọc do bụi trên kính máy quét (cột {1} px, rộng {2} px), đã tự loại bỏ khi đọc: hãy lau kính máy quét"],
+  [/^scanner streak at row (\d+) px \((\d+) px wide\): clean the scanner glass$/,
+    "vệt ngang do bụi trên kính máy quét (hàng {1} px, rộng {2} px), đã tự loại bỏ khi đọc: hãy lau kính máy quét"],
+  [/^page misaligned: (\d+)% of the printed boxes found where expected; every answer goes to review$/,
+    "trang bị lệch: chỉ {1}% ô in được tìm thấy đúng chỗ; mọi câu trả lời cần kiểm tra lại"],
 ];
 
 // Vietnamese for an English reason or error, or null when it is not known.

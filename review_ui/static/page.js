@@ -128,8 +128,10 @@ function renderPage() {
   if (p.agency) meta.push(p.agency);
   if (p.alignment_quality != null) meta.push(`${t("alignment")} ${Math.round(p.alignment_quality * 100)}%`);
   if (p.error) meta.push(reasonText(p.error));
+  for (const w of p.warnings || []) meta.push(`⚠ ${reasonText(w)}`);
   $("page-meta").textContent = meta.join(" · ");
-  if (p.error && reasonText(p.error) !== p.error) $("page-meta").title = p.error; else $("page-meta").removeAttribute("title");
+  const english = [p.error, ...(p.warnings || [])].filter((x) => x).join(" · ");
+  if (english && $("page-meta").textContent.indexOf(english) < 0) $("page-meta").title = english; else $("page-meta").removeAttribute("title");
   const rows = Object.entries(p.fields || {}).map(([fid, f]) => {
     const tr = document.createElement("tr");
     if (f.source === "reviewer") tr.className = "reviewed";
