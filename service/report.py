@@ -495,7 +495,7 @@ def render_pdf(ctx: ReportContext) -> bytes:
     sec = 3
     # 3. Ranking
     if ctx.ranking:
-        story.append(P(f"{sec}. Xếp hạng đơn vị", h2))
+        heading = P(f"{sec}. Xếp hạng đơn vị", h2)
         sec += 1
         ehead = [P(e.id, head) for e in r.elements]
         rows = [[P("Hạng", ParagraphStyle("hh", parent=head, fontSize=7.5)), P("Đơn vị", head), P("Chỉ số chung (%)", head), *ehead, P("n", head)]]
@@ -504,12 +504,11 @@ def render_pdf(ctx: ReportContext) -> bytes:
                          P(fmt_num(a.overall), ParagraphStyle("rb3", parent=cell_r, fontName=PDF_FONT_BOLD)),
                          *[P(fmt_num(e.index), cell_r) for e in a.result.elements], P(fmt_int(a.result.n), cell_r)])
         n_el = len(r.elements)
-        rest = page_w * 0.47
-        t = Table(rows, colWidths=[page_w * 0.08, page_w * 0.27, page_w * 0.12, *[rest * 0.85 / n_el] * n_el, rest * 0.15], repeatRows=1)
+        rest = page_w * 0.58  # each element column holds "100,00" on one line
+        t = Table(rows, colWidths=[page_w * 0.07, page_w * 0.23, page_w * 0.12, *[rest * 0.87 / n_el] * n_el, rest * 0.13], repeatRows=1)
         t.setStyle(TableStyle(grid))
-        story.append(t)
-        story.append(Spacer(1, 2 * mm))
-        story.append(P("; ".join(f"{e.id}: {e.name}" for e in r.elements) + ".", small))
+        # the legend of E1…En stays with its table, never alone on the next page
+        story.append(KeepTogether([heading, t, Spacer(1, 2 * mm), P("; ".join(f"{e.id}: {e.name}" for e in r.elements) + ".", small)]))
 
     # Distribution
     story.append(PageBreak())
