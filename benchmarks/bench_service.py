@@ -85,9 +85,14 @@ def main() -> int:
         d.mkdir()
         files = []
         for k in range(a.pages):
+            n = u * a.pages + k
             img = cv2.imread(str(base[k % len(base)]), cv2.IMREAD_GRAYSCALE)
+            # every file distinct (a scan of its own, not a re-upload the service would rightly skip): a few
+            # grey pixels in the top margin spell out n
+            for bit in range(12):
+                img[3, 40 + 3 * bit] = 200 if (n >> bit) & 1 else 255
             p = d / f"u{u}-{k:03d}.jpg"
-            cv2.imwrite(str(p), cv2.add(img, (u * a.pages + k) % 7), [cv2.IMWRITE_JPEG_QUALITY, 85 + (u * a.pages + k) % 7])
+            cv2.imwrite(str(p), img, [cv2.IMWRITE_JPEG_QUALITY, 88])
             files.append(p)
         batches.append(files)
     env = dict(os.environ, OMR_DATA_DIR=str(work / "data"), OMR_WORKERS=str(a.workers))
@@ -163,7 +168,9 @@ def main() -> int:
               f"{a.workers} reader processes on {os.cpu_count()} cores")
         print(f"uploads accepted: {len(ids)}/{a.uploads} in {t_up:.1f} s; all pages read after {t_all:.1f} s: "
               f"{expected / t_all:.1f} pages/s end to end")
-        print(f"pages accounted for: {total}/{expected} (read {done}, failed {failed}); review decisions made meanwhile: {decided[0]}")
+        dup_files = sum(1 for s in sts for f in s["files"] if f["duplicate_of"])
+        print(f"pages accounted for: {total}/{expected} (read {done}, failed {failed}); files taken for re-uploads: {dup_files}; "
+              f"review decisions made meanwhile: {decided[0]}")
         print(f"5xx responses: {len(ERRORS)}")
         for e in ERRORS[:5]:
             print("  ", e)

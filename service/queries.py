@@ -39,7 +39,8 @@ def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
     if pending_files == 0 and total and done + failed == total:
         status = "failed" if done == 0 else "done"
     elif pending_files == 0 and total == 0:
-        status = "failed"  # nothing readable was uploaded
+        # only re-uploads of files the round already has: nothing new, nothing failed
+        status = "done" if files and all(f.status == "duplicate" for f in files) else "failed"
     elif counts.get("processing") or done or failed or any(f.status != "pending" for f in files):
         status = "processing"
     else:

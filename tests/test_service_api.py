@@ -155,6 +155,7 @@ def test_same_file_twice_and_same_sheet_twice(tmp_path, db_url, clean_scans):
         b2 = _wait(c, tok["viewer"], _upload(c, tok["operator"], files[:1], "R").json()["id"])
         assert b1["pages_done"] == len(files)
         assert b2["pages_total"] == 0 and b2["files"][0]["status"] == "duplicate" and b2["errors"]
+        assert b2["status"] == "done"  # a batch of re-uploads only: nothing new, nothing failed
         # the same sheet again, as a different file (re-encoded): flagged, not counted twice
         img = cv2.imread(str(files[0]))
         again = tmp_path / "rescan.png"
