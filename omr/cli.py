@@ -6,6 +6,7 @@
     omr scan INPUT... [--output FILE.jsonl] [--workers N]
     omr tally RESULTS.jsonl --template T ...
     omr serve ... / omr user add NAME --role ROLE
+    omr export --round R --format csv|csv-labels|xlsx|sav|json --out FILE [--agency A]
 
 Exit codes: 0 success (every page read); 1 partial failure (some pages
 unreadable or not recognised: see their lines); 2 bad usage or input;

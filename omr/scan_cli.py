@@ -56,9 +56,12 @@ def _work(task: tuple[str, int, int, ScanOptions, str | None]) -> list[dict[str,
     return out
 
 
-def scan(paths: list[str], *, workers: int = 1, options: ScanOptions = ScanOptions(), images_dir: str | None = None) -> Iterator[dict[str, Any]]:
-    """Page results (JSON dicts) in input order."""
-    tasks = [(p, a, b, options, images_dir) for p, a, b in plan(paths)]
+def scan(
+    paths: list[str], *, workers: int = 1, options: ScanOptions = ScanOptions(), images_dir: str | None = None,
+    planned: list[tuple[str, int, int]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Page results (JSON dicts) in input order. ``planned``: ``plan(paths)``, when the caller has it already."""
+    tasks = [(p, a, b, options, images_dir) for p, a, b in (planned if planned is not None else plan(paths))]
     if workers <= 1:
         for t in tasks:
             yield from _work(t)
@@ -112,8 +115,9 @@ def run_scan(args: argparse.Namespace) -> int:
             print(f"omr: {p}: no such file or folder", file=sys.stderr)
         if not paths and not missing:
             raise OmrError("no scan files found in the inputs (PDF, TIFF, JPEG, PNG)")
-        progress = _Progress(sum(b - a for _, a, b in plan(paths)), enabled=not args.no_progress and sys.stderr.isatty() or bool(os.environ.get("OMR_PROGRESS")))
-        for d in scan(paths, workers=args.workers, options=options, images_dir=args.images_dir):
+        planned = plan(paths)
+        progress = _Progress(sum(b - a for _, a, b in planned), enabled=not args.no_progress and sys.stderr.isatty() or bool(os.environ.get("OMR_PROGRESS")))
+        for d in scan(paths, workers=args.workers, options=options, images_dir=args.images_dir, planned=planned):
             out.write(json.dumps(d, ensure_ascii=False) + "\n")
             statuses[d["status"]] += 1
             review += sum(1 for f in d.get("fields", {}).values() if f["status"] in ("multiple", "uncertain"))
