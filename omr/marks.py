@@ -123,6 +123,7 @@ def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, 
 # a field whose boxes span more than this is refined box by box (paper stretch along a long row)
 FIELD_REFINE_MAX_SPAN_MM = 90.0
 BOX_REFINE_MM = 0.6  # after the field's shift, each box is searched this far around it
+WIDE_MATCH_SCORE = 0.6  # a border found further away must match this well (a mark's strokes are no frame)
 
 
 def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
@@ -137,6 +138,13 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
                 # then each box's own border, close to the row's consensus: the fit's
                 # small rotation or stretch errors grow along a row
                 bdx, bdy, bsc = _locate_box(gray, o.box, (dx, dy), BOX_REFINE_MM)
+                if bsc <= 0.5:
+                    # not close to the row: a curled or stretched sheet bends rows by more than that.
+                    # An empty box's border is always found (a mark can hide it), so look further
+                    # before measuring where the row says, which could put its own border inside.
+                    wdx, wdy, wsc = _locate_box(gray, o.box, (dx, dy), defs.REFINE_SEARCH_MM)
+                    if wsc > WIDE_MATCH_SCORE and not _at_edge(wdx - dx, wdy - dy, search):
+                        bdx, bdy, bsc = wdx, wdy, wsc
                 if bsc > 0.5:
                     out.append(_measure_box(gray, o, bdx, bdy))
                 else:  # a heavy mark hides the border: the row's consensus places it
@@ -154,8 +162,13 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
         # a box's own border wins when it is clearly found close to its neighbours' consensus
         if good and sc > 0.5 and abs(dx - fdx) <= _px(0.6) and abs(dy - fdy) <= _px(0.6):
             out.append(_measure_box(gray, o, dx, dy))
-        else:
-            out.append(_measure_box(gray, o, fdx, fdy, located=False))
+            continue
+        if good:  # not found near its neighbours: look around their consensus, as for a row
+            wdx, wdy, wsc = _locate_box(gray, o.box, (fdx, fdy), defs.REFINE_SEARCH_MM)
+            if wsc > WIDE_MATCH_SCORE and not _at_edge(wdx - fdx, wdy - fdy, search):
+                out.append(_measure_box(gray, o, wdx, wdy))
+                continue
+        out.append(_measure_box(gray, o, fdx, fdy, located=False))
     return _ring_baseline(out)
 
 

@@ -374,3 +374,23 @@ def test_a_page_placed_beyond_the_local_search_is_never_read_confidently(mini, b
     for fid, f in fields.items():
         if f.marks:  # every box-read field
             assert f.status in ("uncertain", "multiple") and f.confidence <= 0.3, (fid, f)
+
+
+@pytest.mark.parametrize("dy_mm", [0.9, -1.1])
+def test_a_box_bent_off_its_row_is_found_not_measured_on_its_own_border(mini, blank, dy_mm, tmp_path):
+    """A curled sheet bends a row: an empty box sits ~1 mm off its neighbours. Measured where
+    the row says, its own printed border would cross the window and pass for a stroke; beside a
+    filled box that reads as a correction to the wrong answer."""
+    img = blank.copy()
+    fill(img, _box(mini, "c03", 3))  # a fill alone: the answer
+    x, y, w, h = _px(_box(mini, "c03", 5))
+    m = int(1.6 * PPM)
+    patch = img[int(y) - m : int(y + h) + m, int(x) - m : int(x + w) + m].copy()
+    img[int(y) - m : int(y + h) + m, int(x) - m : int(x + w) + m] = 255
+    d = int(round(dy_mm * PPM))
+    img[int(y) - m + d : int(y + h) + m + d, int(x) - m : int(x + w) + m] = np.minimum(
+        img[int(y) - m + d : int(y + h) + m + d, int(x) - m : int(x + w) + m], patch)
+    r = read(img, tmp_path)
+    f = r.fields["c03"]
+    assert (f.value, f.status) == (3, "answered"), f
+    assert [m.kind for m in f.marks] == ["empty", "empty", "filled", "empty", "empty"]
