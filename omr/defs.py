@@ -11,6 +11,8 @@ MAX_SIDE_PX = 20_000  # refuse images with a side longer than this
 MAX_FILE_PAGES = 2_000  # refuse files that claim more pages than this
 WORK_LONG_SIDE_PX = 4_200  # pages are scaled down to at most this long side on load (a 360-dpi A4; phone photos keep their detail)
 PDF_RENDER_DPI = 200  # resolution for PDF pages that are not a single scanned image
+BLANK_INK_DARKNESS = 0.35  # a blank page (an empty back side) has no pixel this much darker than its paper: show-through stays lighter
+BLANK_MAX_INK_SHARE = 0.0002  # ... or almost none (dust); a form's print, a pen note or a photo's background have far more
 
 # --- alignment -----------------------------------------------------------
 MIN_MARKERS = 2  # fewer corner markers than this: the page cannot be placed (2: a similarity fit, lower quality)

@@ -48,8 +48,7 @@ def process_page(image: GrayImage, *, source: str, index: int, options: ScanOpti
 def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOutput:
     if image.ndim != 2 or image.dtype != np.uint8:
         raise OmrError(f"expected a grayscale uint8 image, got {image.dtype} {image.shape}")
-    small = image[::8, ::8]
-    if int(small.max()) - int(small.min()) < 24 or float(small.std()) < 2.0:
+    if is_blank(image):
         res.status, res.error = "unrecognized", "blank page: no content"
         return PageOutput(res)
     found_streaks = streaks.find_streaks(image)
@@ -96,6 +95,17 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     res.fields = read_fields(aligned, template, ident.page, options, warnings=res.warnings)
     res.status = "ok"
     return PageOutput(res, aligned)
+
+
+def is_blank(image: GrayImage) -> bool:
+    """No ink on the page: an empty back side from duplex scanning, even with the front showing through."""
+    small = image[::8, ::8]
+    if int(small.max()) - int(small.min()) < 24 or float(small.std()) < 2.0:
+        return True  # uniform: an empty glass, a closed lid
+    k = int(small.size * 0.9)
+    paper = float(np.partition(small.ravel(), k)[k])
+    ink = np.count_nonzero(small < paper * (1.0 - defs.BLANK_INK_DARKNESS))
+    return ink < small.size * defs.BLANK_MAX_INK_SHARE
 
 
 def _set_identity(res: PageResult, ident, how: str) -> None:

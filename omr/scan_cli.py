@@ -106,6 +106,7 @@ def run_scan(args: argparse.Namespace) -> int:
     statuses: Counter[str] = Counter()
     review = 0
     streaked = 0  # pages with a scanner streak: the operator should clean the glass
+    blank = 0  # empty pages (back sides scanned in duplex)
     t0 = time.monotonic()
     try:
         for p in missing:
@@ -122,6 +123,7 @@ def run_scan(args: argparse.Namespace) -> int:
             statuses[d["status"]] += 1
             review += sum(1 for f in d.get("fields", {}).values() if f["status"] in ("multiple", "uncertain"))
             streaked += any("scanner streak" in w for w in d.get("warnings", ()))
+            blank += d["status"] == "unrecognized" and (d.get("error") or "").startswith("blank page")
             if d["status"] != "ok":
                 sys.stderr.write(("\n" if progress.enabled else "") + f"omr: {d['source']}: page {d['index'] + 1}: {d['status']}: {d.get('error')}\n")
             progress.step()
@@ -136,6 +138,8 @@ def run_scan(args: argparse.Namespace) -> int:
         f"{statuses['error']} lỗi; {review} câu cần kiểm tra lại; {dt:.1f} s ({total / max(dt, 1e-6):.1f} trang/s)",
         file=sys.stderr,
     )
+    if blank:
+        print(f"omr scan: {blank} trang trắng (mặt sau khi quét hai mặt?); không có gì để đọc.", file=sys.stderr)
     if streaked:
         print(f"omr scan: {streaked} trang có vệt dọc do bụi trên kính máy quét (đã tự loại bỏ khi đọc); hãy lau kính máy quét.",
               file=sys.stderr)

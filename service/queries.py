@@ -36,6 +36,8 @@ def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
     done = counts.get("done", 0) + counts.get("rejected", 0)
     failed = counts.get("error", 0)
     review = s.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.batch_id == b.id, ReviewItem.state == "pending"))
+    blank = s.scalar(select(func.count()).select_from(Page).where(
+        Page.batch_id == b.id, Page.result_status == "unrecognized", Page.error.like("blank page%")))
     if pending_files == 0 and total and done + failed == total:
         status = "failed" if done == 0 else "done"
     elif pending_files == 0 and total == 0:
@@ -62,7 +64,7 @@ def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
     ]
     return {
         "id": b.id, "status": status, "pages_total": total, "pages_done": done, "pages_failed": failed,
-        "review_pending": review, "round_id": b.round_id, "agency": b.agency,
+        "review_pending": review, "pages_blank": blank, "round_id": b.round_id, "agency": b.agency,
         "files": [{"name": f.filename, "sha256": f.sha256, "status": f.status, "duplicate_of": f.duplicate_of} for f in files],
         "errors": errors,
         "warnings": warnings,

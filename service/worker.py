@@ -96,6 +96,8 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
     s.execute(delete(Answer).where(Answer.page_id == page.id))
     s.execute(delete(ReviewItem).where(ReviewItem.page_id == page.id, ReviewItem.state == "pending"))
     if result["status"] == "unrecognized":
+        if (result.get("error") or "").startswith("blank page"):
+            return  # an empty back side (duplex scanning): kept and counted, nothing for a person to decide
         s.add(_page_item(page, "unrecognized page"))
         return
     if result["status"] != "ok":

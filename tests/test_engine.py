@@ -394,3 +394,19 @@ def test_a_box_bent_off_its_row_is_found_not_measured_on_its_own_border(mini, bl
     f = r.fields["c03"]
     assert (f.value, f.status) == (3, "answered"), f
     assert [m.kind for m in f.marks] == ["empty", "empty", "filled", "empty", "empty"]
+
+
+def test_an_empty_back_side_is_blank_even_with_the_front_showing_through(blank):
+    from omr.pipeline import is_blank
+
+    front = blank.astype(np.float32)
+    rng = np.random.default_rng(3)
+    for k in (0.08, 0.25):  # thin paper: the mirrored front shows through, never as dark as ink
+        back = np.clip(255 * (1 - k * (1 - cv2.flip(front, 1) / 255.0)) + rng.normal(0, 3, front.shape), 0, 255).astype(np.uint8)
+        r = read(back)
+        assert (r.status, r.error) == ("unrecognized", "blank page: no content")
+    # a respondent's note on the back is ink: a person must see it
+    back = np.clip(255 * (1 - 0.1 * (1 - cv2.flip(front, 1) / 255.0)), 0, 255).astype(np.uint8)
+    cv2.putText(back, "Can them ghe ngoi", (200, 900), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2, 50, 4)
+    assert not is_blank(back) and read(back).error != "blank page: no content"
+    assert not is_blank(blank)

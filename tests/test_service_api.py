@@ -225,3 +225,23 @@ def test_a_release_0_1_database_gains_the_warnings_column(tmp_path):
     assert "warnings" in {col["name"] for col in inspect(engine).get_columns("pages")}
     with engine.connect() as c:
         assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_blank_back_sides_are_counted_but_not_queued_for_review(tmp_path, db_url, clean_scans):
+    import cv2
+    import numpy as np
+
+    src = _scan_files(clean_scans, "hue-2017")[0]
+    front = cv2.imread(str(src), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    back = tmp_path / "back.png"  # duplex scanning: the empty back, the front showing through
+    cv2.imwrite(str(back), np.clip(255 * (1 - 0.12 * (1 - cv2.flip(front, 1) / 255.0)), 0, 255).astype(np.uint8))
+    with _client(tmp_path, db_url) as c:
+        tok = _tokens(c)
+        c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "r", "template": "hue-2017"})
+        b = _wait(c, tok["operator"], _upload(c, tok["operator"], [src, back], "r").json()["id"])
+        assert b["status"] == "done" and b["pages_total"] == 2 and b["pages_blank"] == 1
+        items = []
+        while (r := c.get("/api/review/next?round=r", headers=_h(tok["reviewer"]))).status_code == 200:
+            items.append(r.json())
+            c.post(f"/api/review/{items[-1]['id']}", headers=_h(tok["reviewer"]), json={"value": items[-1]["value"]})
+        assert all(i["field_kind"] != "page" for i in items)  # nothing to decide about the blank back
