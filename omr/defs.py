@@ -44,7 +44,7 @@ TEXT_INK_MM2 = 2.0  # ink (printed rules removed) in a free-text area that count
 # In raw scan pixels: a streak is a property of the scanner, not of the printed page.
 STREAK_NEIGHBOUR_PX = 4  # a streak pixel is darker than the pixels this far to both sides
 STREAK_CONTRAST = 20  # by at least this many grey levels (of 255)
-STREAK_SAMPLE_STEP = 8  # look at every 8th row (column): a streak is long, the test cheap
+STREAK_SAMPLE_STEP = 8  # look at every 8th row (column): a streak is long, the test cheap (every 16th missed some)
 STREAK_MIN_SHARE = 0.75  # dark along at least this share of its length
 STREAK_END_SHARE = 0.6  # and in both end tenths, where the page margins are blank: printed rules stop there
 STREAK_MAX_WIDTH_PX = 6  # wider dark bands are not dust lines

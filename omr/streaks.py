@@ -87,9 +87,12 @@ def find_streaks(gray: GrayImage) -> list[Streak]:
 
 
 def paint_out(gray: GrayImage, streaks: list[Streak]) -> GrayImage:
-    """The scan with each streak replaced, row by row, by the brighter of the pixels beside it.
+    """The scan with each streak replaced, row by row, by the pixels beside it, interpolated
+    across its width.
 
-    Ink that crosses the streak (a mark, a printed rule) is on both sides too, so it stays."""
+    Ink that crosses the streak (a mark, a printed rule) is on both sides too, so it stays; an
+    edge that the streak covers (a QR module's, a box border's) stays where it was, as a grey
+    step, instead of moving to one side of the streak."""
     if not streaks:
         return gray
     out = gray.copy()
@@ -97,6 +100,9 @@ def paint_out(gray: GrayImage, streaks: list[Streak]) -> GrayImage:
         view = out if s.axis == "x" else out.T
         lo = max(0, s.start - 2)
         hi = min(view.shape[1] - 1, s.start + s.width + 1)
-        fill = np.maximum(view[:, lo], view[:, hi])
-        view[:, s.start : s.start + s.width] = fill[:, None]
+        left = view[:, lo].astype(np.float32)
+        right = view[:, hi].astype(np.float32)
+        for j in range(s.start, s.start + s.width):
+            t = (j - lo) / max(1, hi - lo)
+            view[:, j] = np.rint(left + (right - left) * t).astype(np.uint8)
     return out

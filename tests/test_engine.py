@@ -410,3 +410,17 @@ def test_an_empty_back_side_is_blank_even_with_the_front_showing_through(blank):
     cv2.putText(back, "Can them ghe ngoi", (200, 900), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2, 50, 4)
     assert not is_blank(back) and read(back).error != "blank page: no content"
     assert not is_blank(blank)
+
+
+def test_a_streak_across_the_qr_code_leaves_it_readable(mini, blank):
+    """Painted out, a streak on a module edge must not split the finder pattern."""
+    from omr.layout import QR_SIZE, QR_X
+
+    for k in range(14):  # across the left finder pattern, 0.2 mm apart: some land on module edges
+        img = blank.copy()
+        sx = int(round((QR_X + 0.2 * k) * PPM))
+        img[:, sx : sx + 3] = (img[:, sx : sx + 3] * 0.4).astype(np.uint8)
+        r = read(img)
+        assert (r.status, r.identified_by, r.sheet) == ("ok", "qr", "000123"), (k, r.error)
+        assert any("scanner streak" in w for w in r.warnings)
+    assert QR_SIZE > 2.8
