@@ -17,7 +17,8 @@ form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
   holes, an edge cut off by the feeder, paper stretched in the feed
   direction, a phone's shadow across half the page, colour JPEG at quality 25,
   a photocopy of the filled sheet (scaled, darker, toner speckle), and a phone
-  photo of a sheet that curls (a bend no homography models).
+  photo of a sheet that curls (a bend no homography models), and forms
+  printed on pink, yellow, blue or green paper, scanned in colour.
 
 Every page goes through `omr.pipeline.process_page` (no OCR). A field is
 wrongly accepted when it comes out `answered` or `blank` with a value that is
@@ -50,7 +51,7 @@ TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
 STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribble_fill", "pencil_light", "red_cross",
           "green_check", "hatch_correction"]
 DEGRADATIONS = ["clean", "streak_column", "streak_anywhere", "showthrough", "recycled", "overexposed", "dither_1bit",
-                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo"]
+                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo", "colored_paper"]
 INK = {"black": (30, 30, 30), "blue": (160, 60, 20), "red": (40, 40, 200), "green": (60, 140, 40), "pencil": (165, 165, 165)}
 
 _PAGES: dict[tuple[str, int], np.ndarray] = {}
@@ -218,6 +219,10 @@ def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np
         specks = rng.random((h, w)) < 0.0015
         out[specks] = rng.uniform(40, 140, int(specks.sum()))[:, None]
         return np.clip(out, 0, 255).astype(np.uint8), "jpg80"
+    if kind == "colored_paper":
+        tint = np.array([(215, 200, 255), (190, 245, 255), (255, 225, 200), (205, 245, 210)][int(rng.integers(0, 4))], np.float32)  # BGR
+        out = img.astype(np.float32) * (tint / 255.0)
+        return np.clip(out, 0, 255).astype(np.uint8), "jpg85"
     if kind == "curl_photo":
         # the sheet bows along its width: rows bend by up to ~2.5 mm, columns compress towards the fold
         amp = rng.uniform(1.0, 2.5) * PPM

@@ -20,6 +20,7 @@ GrayImage = npt.NDArray[np.uint8]
 Corners = npt.NDArray[np.float32]  # (4, 2): marker corners TL, TR, BR, BL in its own upright frame
 
 _DETECT_LONG_SIDE = 1000  # markers are 9 mm; ~3.4 px/mm (30 px a marker) is plenty to find them
+_DETECT_PAD_PX = 12  # white margin added around the detection image
 
 
 @dataclass(slots=True)
@@ -76,6 +77,10 @@ def find_markers(gray: GrayImage) -> dict[int, Corners]:
     h, w = gray.shape
     f = min(1.0, _DETECT_LONG_SIDE / max(h, w))
     small = cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_LINEAR) if f < 1 else gray
+    # a white margin: a marker at the very edge of the scan (a copier's shift, a skewed feed) still
+    # has paper around it, and ArUco skips contours that touch the image border
+    pad = _DETECT_PAD_PX
+    small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     found: dict[int, Corners] = {}
 
     def detect(img: GrayImage, ox: int = 0, oy: int = 0, thorough: bool = False) -> None:
@@ -86,7 +91,7 @@ def find_markers(gray: GrayImage) -> dict[int, Corners]:
             i = int(i)
             if i not in wanted:
                 continue
-            c = (c.reshape(4, 2) + (ox, oy)) / f
+            c = (c.reshape(4, 2) + (ox - pad, oy - pad)) / f
             area = cv2.contourArea(c.astype(np.float32))
             if i not in found or area > cv2.contourArea(found[i]):
                 found[i] = c.astype(np.float32)

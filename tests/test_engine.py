@@ -424,3 +424,18 @@ def test_a_streak_across_the_qr_code_leaves_it_readable(mini, blank):
         assert (r.status, r.identified_by, r.sheet) == ("ok", "qr", "000123"), (k, r.error)
         assert any("scanner streak" in w for w in r.warnings)
     assert QR_SIZE > 2.8
+
+
+def test_markers_touching_the_edge_of_the_scan_are_found(mini, blank):
+    """A copier's shift or a skewed feed puts the page's corner at the edge of the image."""
+    from omr.align import find_markers
+    from omr.layout import MARKER_INSET
+
+    d = MARKER_INSET * PPM - 2  # the top-left marker 2 px from the image's corner
+    h, w = blank.shape
+    shifted = cv2.warpAffine(blank, np.float32([[1, 0, -d], [0, 1, -d]]), (w, h), borderValue=255)
+    cross(shifted, [v - MARKER_INSET + 2 / PPM if i < 2 else v for i, v in enumerate(_box(mini, "c01", 4))])
+    assert sorted(find_markers(shifted)) == [0, 1, 2, 3]
+    r = read(shifted)
+    assert r.status == "ok" and r.alignment_quality == 1.0
+    assert (r.fields["c01"].value, r.fields["c01"].status) == (4, "answered")
