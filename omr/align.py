@@ -92,6 +92,8 @@ def find_markers(gray: GrayImage) -> dict[int, Corners]:
             if i not in wanted:
                 continue
             c = (c.reshape(4, 2) + (ox - pad, oy - pad)) / f
+            if c.min() < 0 or c[:, 0].max() > w - 1 or c[:, 1].max() > h - 1:
+                continue  # cut off by the edge of the scan: its corners are not where the paper's are
             area = cv2.contourArea(c.astype(np.float32))
             if i not in found or area > cv2.contourArea(found[i]):
                 found[i] = c.astype(np.float32)

@@ -439,3 +439,20 @@ def test_markers_touching_the_edge_of_the_scan_are_found(mini, blank):
     r = read(shifted)
     assert r.status == "ok" and r.alignment_quality == 1.0
     assert (r.fields["c01"].value, r.fields["c01"].status) == (4, "answered")
+
+
+def test_a_marker_cut_off_by_the_edge_of_the_scan_is_left_out(mini, blank):
+    from omr.align import find_markers
+    from omr.layout import MARKER_INSET, MARKER_SIZE
+
+    for cut_mm in (MARKER_INSET + 0.5, MARKER_INSET + MARKER_SIZE / 2):  # into the top markers' border; through them
+        cut = int(cut_mm * PPM)
+        img = np.ascontiguousarray(blank[cut:, :])
+        cross(img, [v - cut / PPM if i == 1 else v for i, v in enumerate(_box(mini, "c02", 3))])
+        found = find_markers(img)
+        assert {2, 3} <= set(found)
+        for c in found.values():  # whatever is kept lies inside the scan
+            assert c.min() >= 0 and c[:, 1].max() <= img.shape[0] - 1
+        r = read(img)
+        assert r.status == "ok", (cut_mm, r.error)
+        assert (r.fields["c02"].value, r.fields["c02"].status) == (3, "answered")
