@@ -21,6 +21,7 @@ REVIEWER=$(.venv/bin/omr user add reviewer --role reviewer 2>/dev/null)
 .venv/bin/omr serve --port "$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null' EXIT
+trap 'exit 130' INT TERM  # then the EXIT trap stops the server, which stops its readers
 until curl -s -o /dev/null "http://127.0.0.1:$PORT/api/me"; do sleep 0.3; done
 ROUND="Demo $(date +%Y%m%d-%H%M%S)"
 curl -s -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' \

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -71,6 +73,25 @@ def read_page_task(page_path: str, source: str, index: int, store_root: str, ocr
         if ok:
             aligned_sha = Store(Path(store_root)).put_bytes("aligned", enc.tobytes(), ".jpg")
     return {"result": out.result.to_json(), "aligned_sha": aligned_sha}
+
+
+def init_reader() -> None:
+    """Start of every reader process: it lives and dies with the server.
+
+    Readers are forked after uvicorn has installed its signal handlers; inherited, those
+    would turn SIGTERM into a flag nobody in the reader looks at, and a reader holds its own
+    copy of the pool's pipes, so it never notices the server is gone. Left as they were, a
+    stopped or killed server would leave its readers behind for good."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it shuts the pool down
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux): a killed server takes us along
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the server died before we could ask
+        os._exit(0)
 
 
 # --- storing results (parent process) ---------------------------------------------------------
@@ -189,7 +210,7 @@ class Worker:
     # lifecycle
     def start(self) -> None:
         self.recover()
-        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers)
+        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers, initializer=init_reader)
         self._thread = threading.Thread(target=self._loop, name="omr-worker", daemon=True)
         self._thread.start()
 
@@ -199,7 +220,20 @@ class Worker:
         if self._thread:
             self._thread.join(timeout=10)
         if self.pool:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self._shutdown_pool(self.pool)
+
+    @staticmethod
+    def _shutdown_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+        """Stop the readers: a page being read may finish within ``grace`` seconds; then they are ended.
+        Its page stays "processing" and is read again at the next start (``recover``)."""
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for p in procs:
+            p.join(timeout=max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=2)
 
     def recover(self) -> None:
         """Pages a killed server left half-done go back to the queue."""
@@ -229,8 +263,8 @@ class Worker:
         failed = list(self.inflight.values())
         self.inflight.clear()
         if self.pool:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers)
+            self._shutdown_pool(self.pool, grace=0.0)
+        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers, initializer=init_reader)
         with self.factory() as s, s.begin():
             for kind, ident in failed:
                 if kind == "page":

@@ -123,3 +123,60 @@ def test_sigkill_mid_batch_then_restart(tmp_path, db_url, clean_scans):
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.add(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _gone(pids: set[int], timeout: float) -> set[int]:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        alive = {p for p in pids if Path(f"/proc/{p}").exists() and _state(p) != "(Z)"}
+        if not alive:
+            return set()
+        time.sleep(0.2)
+    return alive
+
+
+def _state(pid: int) -> str:
+    try:
+        return "(Z)" if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z" else ""
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_the_readers_go_when_the_server_goes(tmp_path, clean_scans, sig):
+    """`kill PID` (a supervisor stopping the service) or a crash: no reader process is left behind."""
+    env = dict(os.environ, OMR_DATA_DIR=str(tmp_path / "data"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}", OMR_WORKERS="2")
+    admin = _omr("user", "add", "boss", "--role", "admin", env=env)
+    port = _free_port()
+    server = _start(port, env)
+    try:
+        _req(port, "/api/rounds", admin, json.dumps({"name": "r", "template": "hue-2017"}).encode(), "application/json")
+        body, ctype = _multipart({"round": "r"}, [next(p for p in sorted(clean_scans.iterdir()) if p.suffix == ".jpg")])
+        bid = _req(port, "/api/batches", admin, body, ctype)["id"]
+        for _ in range(200):
+            if _req(port, f"/api/batches/{bid}", admin)["status"] == "done":
+                break
+            time.sleep(0.2)
+        readers = _children(server.pid)
+        assert readers, "the server has reader processes once it has read a page"
+        os.kill(server.pid, sig)  # the server alone, not its process group
+        server.wait(timeout=30)
+        assert _gone(readers, timeout=15) == set()
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
