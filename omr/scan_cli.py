@@ -24,6 +24,7 @@ cv2.setNumThreads(1)  # one page per process: parallelism comes from the worker 
 from omr.errors import OmrError
 from omr.io import count_pages, expand_inputs, iter_pages
 from omr.pipeline import ScanOptions, process_loaded
+from omr.procs import die_with_parent
 
 CHUNK_PAGES = 4
 
@@ -66,7 +67,7 @@ def scan(
         for t in tasks:
             yield from _work(t)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         for chunk in pool.map(_work, tasks, chunksize=1):
             yield from chunk
 

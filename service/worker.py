@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -82,16 +81,11 @@ def init_reader() -> None:
     would turn SIGTERM into a flag nobody in the reader looks at, and a reader holds its own
     copy of the pool's pipes, so it never notices the server is gone. Left as they were, a
     stopped or killed server would leave its readers behind for good."""
+    from omr.procs import die_with_parent
+
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it shuts the pool down
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux): a killed server takes us along
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() == 1:  # the server died before we could ask
-        os._exit(0)
+    die_with_parent()  # a killed server takes its readers along
 
 
 # --- storing results (parent process) ---------------------------------------------------------

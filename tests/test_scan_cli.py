@@ -74,3 +74,41 @@ def test_exit_codes(batch, tmp_path):
     assert missing.returncode == 4 and "nope.pdf" in missing.stderr
     usage = run(["scan"])
     assert usage.returncode == 2
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_a_killed_scan_leaves_no_worker_behind(batch, tmp_path, sig):
+    import signal
+    import time
+
+    many = tmp_path / "many"
+    many.mkdir()
+    for k in range(300):  # enough pages that the scan is still running when it is killed
+        os.link(batch / "sub" / "p3.jpg", many / f"p{k:03d}.jpg")
+    env = dict(os.environ, OMR_TEMPLATE_PATH=str(DATA))
+    p = subprocess.Popen([sys.executable, "-m", "omr.cli", "scan", str(many), "--workers", "2", "--no-ocr", "--output",
+                          str(tmp_path / "out.jsonl")], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+
+    def children() -> set[int]:
+        out = set()
+        for d in Path("/proc").iterdir():
+            try:
+                if d.name.isdigit() and int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == p.pid:
+                    out.add(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+        return out
+
+    t0 = time.monotonic()
+    while len(kids := children()) < 2 and time.monotonic() - t0 < 30:
+        time.sleep(0.1)
+    assert len(kids) >= 2 and p.poll() is None
+    os.kill(p.pid, getattr(signal, sig))
+    p.wait(timeout=30)
+    t0 = time.monotonic()
+    while (alive := {k for k in kids if Path(f"/proc/{k}").exists()
+                     and Path(f"/proc/{k}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}) and time.monotonic() - t0 < 15:
+        time.sleep(0.2)
+    for k in alive:  # clean up before failing
+        os.kill(k, signal.SIGKILL)
+    assert alive == set()
