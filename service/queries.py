@@ -80,16 +80,36 @@ def answer_json(a: Answer) -> dict[str, Any]:
     return out
 
 
+def _question_texts(template: str | None, version: int | None) -> dict[str, str]:
+    """Field id -> the question as printed (with its number), for the page's form; empty if unknown."""
+    if not template:
+        return {}
+    try:
+        from omr.layout import layout
+
+        t = load_template(template)
+    except Exception:  # noqa: BLE001 - a page of an unknown or broken form still shows its answers
+        return {}
+    if version is not None and t.version != version:
+        return {}
+    return {f.id: f.text for pg in layout(t).pages for f in pg.fields}
+
+
 def page_json(s: Session, p: Page) -> dict[str, Any]:
     f = s.get(UploadedFile, p.file_id)
     answers = s.scalars(select(Answer).where(Answer.page_id == p.id).order_by(Answer.id)).all()
+    texts = _question_texts(p.template, p.version)
+    fields = {a.field_id: answer_json(a) for a in answers}
+    for fid, d in fields.items():
+        if fid in texts:
+            d["question"] = texts[fid]
     return {
         "id": p.id, "batch_id": p.batch_id, "round_id": p.round_id, "source": f.filename if f else None, "index": p.index,
         "status": p.result_status or p.status, "state": p.status, "error": p.error, "template": p.template,
         "version": p.version, "sheet": p.sheet, "page": p.page_no, "agency": p.agency,
         "alignment_quality": p.alignment_quality, "identified_by": p.identified_by, "duplicate_of": p.duplicate_of,
         "warnings": json.loads(p.warnings) if p.warnings else [],
-        "fields": {a.field_id: answer_json(a) for a in answers},
+        "fields": fields,
         "image_url": f"/api/pages/{p.id}/image" if p.image_sha256 else None,
         "aligned_image_url": f"/api/pages/{p.id}/aligned" if p.aligned_sha256 else None,
     }

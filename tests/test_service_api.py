@@ -207,6 +207,8 @@ def test_scanner_streak_is_worked_around_and_reported_to_the_operator(tmp_path, 
         assert b["warnings"][0]["file"] == "streaked.png" and b["warnings"][0]["page"] == 1
         page = c.get(f"/api/pages/{b['warnings'][0]['page_id']}", headers=_h(tok["viewer"])).json()
         assert page["status"] == "ok" and page["warnings"] == [b["warnings"][0]["warning"]]
+        assert page["fields"] and all(f["question"] for f in page["fields"].values())  # as printed, for the page view
+        assert page["fields"]["c01"]["question"] == "Giải quyết thủ tục hành chính"
 
 
 def test_a_release_0_1_database_gains_the_warnings_column(tmp_path):

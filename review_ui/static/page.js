@@ -140,7 +140,9 @@ function renderPage() {
     if (f.text_suggestion && (f.value === null || f.value === undefined)) value = `${t("ocr")}: ${f.text_suggestion}`;
     const status = cell(word("status_names", f.status) + (f.reason ? ` (${reasonText(f.reason)})` : ""));
     if (f.reason && reasonText(f.reason) !== f.reason) status.title = f.reason;
-    tr.append(cell(fid), cell(value), status,
+    const q = cell(f.question || fid);
+    if (f.question) q.title = fid;
+    tr.append(q, cell(value), status,
       cell(word("source_names", f.source)), cell(typeof f.confidence === "number" ? `${Math.round(f.confidence * 100)}%` : "", "num"));
     return tr;
   });
