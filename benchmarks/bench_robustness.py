@@ -1,6 +1,6 @@
 """Robustness on marks and scanners the sample generator never makes.
 
-    .venv/bin/python benchmarks/bench_robustness.py [--pages 600] [--seed 11] [--workers 2]
+    .venv/bin/python benchmarks/bench_robustness.py [--pages 800] [--seed 11] [--workers 2] [--dpi 300]
 
 `samples/generate.py` is what the engine was developed against; this script is
 its independent check. It shares nothing with the generator but the printed
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import os
 import sys
 import time
 from collections import defaultdict
@@ -45,7 +46,7 @@ from omr.layout import FieldGeometry, layout  # noqa: E402
 from omr.pipeline import ScanOptions, process_page  # noqa: E402
 from omr.template import load_template  # noqa: E402
 
-DPI = 300
+DPI = int(os.environ.get("OMR_BENCH_DPI", "300"))  # --dpi sets it for the worker processes too
 PPM = DPI / 25.4
 TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
 STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribble_fill", "pencil_light", "red_cross",
@@ -334,7 +335,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", default="", help="comma-separated degradations")
+    ap.add_argument("--dpi", type=int, default=DPI, help="scan resolution (the form is rasterised at it)")
     a = ap.parse_args()
+    if a.dpi != DPI:  # the workers import this module afresh: hand them the resolution
+        os.environ["OMR_BENCH_DPI"] = str(a.dpi)
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     degs = a.only.split(",") if a.only else DEGRADATIONS
     tasks = [(a.seed, k, degs[k % len(degs)]) for k in range(a.pages)]
     t0 = time.time()
@@ -360,7 +365,7 @@ def main() -> int:
     for d in by_deg.values():
         for key, v in d.items():
             tot[key] += v
-    print(f"# Robustness: {len(results)} pages, seed {a.seed}, {time.time() - t0:.0f} s")
+    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, {time.time() - t0:.0f} s")
     print(f"pages not read: {tot['not_read']}; fields {tot['fields']}: wrongly accepted {tot['wrong']} "
           f"({100 * tot['wrong'] / max(1, tot['fields']):.3f}%, of which read as blank {tot['wrong_blank']}), "
           f"sent to review {tot['review']} ({100 * tot['review'] / max(1, tot['fields']):.2f}%)\n")

@@ -46,6 +46,6 @@ STREAK_NEIGHBOUR_PX = 4  # a streak pixel is darker than the pixels this far to 
 STREAK_CONTRAST = 20  # by at least this many grey levels (of 255)
 STREAK_SAMPLE_STEP = 8  # look at every 8th row (column): a streak is long, the test cheap (every 16th missed some)
 STREAK_MIN_SHARE = 0.75  # dark along at least this share of its length
-STREAK_END_SHARE = 0.6  # and in both end tenths, where the page margins are blank: printed rules stop there
+STREAK_END_SHARE = 0.35  # and in both end tenths, where printed rules never are (~0); a QR code's columns score ~0.15
 STREAK_MAX_WIDTH_PX = 6  # wider dark bands are not dust lines
 STREAK_EDGE_PX = 12  # lines hugging the image border are the scanner bed's edge

@@ -78,8 +78,14 @@ def find_streaks(gray: GrayImage) -> list[Streak]:
         total, head, tail = _line_profile(img, defs.STREAK_SAMPLE_STEP)
         if total.size == 0:
             continue
-        mask = (total >= defs.STREAK_MIN_SHARE) & (head >= defs.STREAK_END_SHARE) & (tail >= defs.STREAK_END_SHARE)
-        for start, width in _runs(mask, defs.STREAK_NEIGHBOUR_PX):
+        long = total >= defs.STREAK_MIN_SHARE
+        # through the margins at both ends: a streak. A column of it that crosses dark print there (a QR
+        # code, a marker) scores lower, so one such column makes its whole run a streak.
+        seed = long & (head >= defs.STREAK_END_SHARE) & (tail >= defs.STREAK_END_SHARE)
+        off = defs.STREAK_NEIGHBOUR_PX
+        for start, width in _runs(long, off):
+            if not seed[start - off : start - off + width].any():
+                continue
             if width > defs.STREAK_MAX_WIDTH_PX or start < edge or start + width > img.shape[1] - edge:
                 continue  # a wide band or the scanner bed's edge, not a streak
             found.append(Streak(axis, start, width))
