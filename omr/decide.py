@@ -42,7 +42,7 @@ def _conf(margin: float) -> float:
 
 def classify(m: BoxMeasure) -> BoxClass:
     f, s = m.fill, m.span
-    solidity = _conf(abs(f - defs.FILLED_FILL) / 0.12)
+    solidity = _conf(abs(f - defs.FILLED_FILL) / defs.SOLIDITY_BAND)
     if f >= defs.FILLED_FILL:
         return BoxClass(m, "filled", 1.0, solidity)
     strong = f >= defs.STRONG_FILL

@@ -478,3 +478,20 @@ def _render_bytes(tpl) -> bytes:
     buf = io.BytesIO()
     render_pdf(tpl, buf, first_serial=123)
     return buf.getvalue()
+
+
+def test_a_thick_felt_tip_cross_beside_another_is_not_taken_for_a_cancelling_fill(mini, blank, tmp_path):
+    """A felt tip's cross covers most of a box (here 85 %), past the line where a box counts as filled;
+    beside a thinner cross that is not clearly a correction: a person decides."""
+    img = blank.copy()
+    cross(img, _box(mini, "cai_thien", 1), width=9)
+    cross(img, _box(mini, "cai_thien", 3), width=6)
+    f = read(img, tmp_path).fields["cai_thien"]
+    assert [m.kind for m in f.marks] == ["filled", "empty", "marked"]
+    assert f.status == "uncertain" and f.confidence < 0.75, f
+    # a solid fill beside a cross is the printed correction, and is read as such
+    img = blank.copy()
+    fill(img, _box(mini, "c02", 2))
+    cross(img, _box(mini, "c02", 4))
+    f = read(img, tmp_path).fields["c02"]
+    assert (f.value, f.status, f.reason) == (4, "answered", "correction")
