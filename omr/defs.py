@@ -34,8 +34,8 @@ MARK_SPAN = 0.55  # a deliberate mark reaches across at least this share of the 
 STROKE_FAINT_FILL = 0.12  # or: at least faint ink over this share, reaching across (a light or blurred stroke)
 STRONG_FILL = 0.20  # at or above: a mark whatever its shape
 FILLED_FILL = 0.72  # at or above: a solidly filled box (a cancelled choice beside a cross)
-SOLIDITY_BAND = 0.28  # within this of FILLED_FILL a box may be a thick felt-tip cross (0.6-0.85) or a fill: a
-                     # correction resting on it is not sure; deliberate fills are solid (>= 0.9), crosses thin (<= 0.5)
+SOLIDITY_BAND = 0.2  # within this of FILLED_FILL a box may be a thick felt-tip cross (0.6-0.8) or a fill: a
+                     # correction resting on it is not sure (wider, and genuine scribbled fills of 0.85 go to review too)
 RING_MARK_FILL = 0.10  # ink over this share of the ring with an empty interior: a ring drawn around
 
 # --- decisions -----------------------------------------------------------
