@@ -126,6 +126,18 @@ BOX_REFINE_MM = 0.6  # after the field's shift, each box is searched this far ar
 WIDE_MATCH_SCORE = 0.6  # a border found further away must match this well (a mark's strokes are no frame)
 
 
+def _found_around(gray: GrayImage, o: OptionBox, around: tuple[float, float]) -> tuple[float, float] | None:
+    """The box's own border anywhere within the full search around its neighbours' consensus.
+
+    A box not found close to its row: a curled or stretched sheet bends rows by more than
+    that. An empty box's border is always there (only a mark can hide it), so look further
+    before measuring where the row says, which could put the box's own border inside."""
+    wdx, wdy, wsc = _locate_box(gray, o.box, around, defs.REFINE_SEARCH_MM)
+    if wsc > WIDE_MATCH_SCORE and not _at_edge(wdx - around[0], wdy - around[1], _px(defs.REFINE_SEARCH_MM)):
+        return wdx, wdy
+    return None
+
+
 def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     """Measure every option box of one field."""
     span = max(o.box[0] + o.box[2] for o in field.options) - min(o.box[0] for o in field.options)
@@ -138,15 +150,10 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
                 # then each box's own border, close to the row's consensus: the fit's
                 # small rotation or stretch errors grow along a row
                 bdx, bdy, bsc = _locate_box(gray, o.box, (dx, dy), BOX_REFINE_MM)
-                if bsc <= 0.5:
-                    # not close to the row: a curled or stretched sheet bends rows by more than that.
-                    # An empty box's border is always found (a mark can hide it), so look further
-                    # before measuring where the row says, which could put its own border inside.
-                    wdx, wdy, wsc = _locate_box(gray, o.box, (dx, dy), defs.REFINE_SEARCH_MM)
-                    if wsc > WIDE_MATCH_SCORE and not _at_edge(wdx - dx, wdy - dy, search):
-                        bdx, bdy, bsc = wdx, wdy, wsc
                 if bsc > 0.5:
                     out.append(_measure_box(gray, o, bdx, bdy))
+                elif (far := _found_around(gray, o, (dx, dy))) is not None:
+                    out.append(_measure_box(gray, o, *far))
                 else:  # a heavy mark hides the border: the row's consensus places it
                     out.append(_measure_box(gray, o, dx, dy, located=False))
             return _ring_baseline(out)
@@ -162,13 +169,10 @@ def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
         # a box's own border wins when it is clearly found close to its neighbours' consensus
         if good and sc > 0.5 and abs(dx - fdx) <= _px(0.6) and abs(dy - fdy) <= _px(0.6):
             out.append(_measure_box(gray, o, dx, dy))
-            continue
-        if good:  # not found near its neighbours: look around their consensus, as for a row
-            wdx, wdy, wsc = _locate_box(gray, o.box, (fdx, fdy), defs.REFINE_SEARCH_MM)
-            if wsc > WIDE_MATCH_SCORE and not _at_edge(wdx - fdx, wdy - fdy, search):
-                out.append(_measure_box(gray, o, wdx, wdy))
-                continue
-        out.append(_measure_box(gray, o, fdx, fdy, located=False))
+        elif good and (far := _found_around(gray, o, (fdx, fdy))) is not None:  # as for a row
+            out.append(_measure_box(gray, o, *far))
+        else:
+            out.append(_measure_box(gray, o, fdx, fdy, located=False))
     return _ring_baseline(out)
 
 
