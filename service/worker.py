@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import signal
 import threading
 import time
@@ -72,6 +73,15 @@ def read_page_task(page_path: str, source: str, index: int, store_root: str, ocr
         if ok:
             aligned_sha = Store(Path(store_root)).put_bytes("aligned", enc.tobytes(), ".jpg")
     return {"result": out.result.to_json(), "aligned_sha": aligned_sha}
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """Readers started as fresh interpreters (spawn), not forked from the server: the server has
+    threads (uvicorn, this worker, OpenCV's pool for review crops), and a fork copies their locks
+    and pool state into a child where those threads do not exist: a reader could hang for good in
+    its first parallel OpenCV call, leaving its page "processing". (Not forkserver: it hands every
+    reader a pipe that keeps the forkserver, and so the readers, alive after the server is killed.)"""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_reader)
 
 
 def init_reader() -> None:
@@ -204,7 +214,7 @@ class Worker:
     # lifecycle
     def start(self) -> None:
         self.recover()
-        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers, initializer=init_reader)
+        self.pool = _new_pool(self.settings.workers)
         self._thread = threading.Thread(target=self._loop, name="omr-worker", daemon=True)
         self._thread.start()
 
@@ -258,7 +268,7 @@ class Worker:
         self.inflight.clear()
         if self.pool:
             self._shutdown_pool(self.pool, grace=0.0)
-        self.pool = ProcessPoolExecutor(max_workers=self.settings.workers, initializer=init_reader)
+        self.pool = _new_pool(self.settings.workers)
         with self.factory() as s, s.begin():
             for kind, ident in failed:
                 if kind == "page":
