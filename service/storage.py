@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 class Store:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = Path(root).resolve()  # absolute: readers in other processes must not depend on the cwd
         for kind in ("files", "pages", "aligned", "tmp"):
             (self.root / kind).mkdir(parents=True, exist_ok=True)
 

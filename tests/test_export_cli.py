@@ -38,7 +38,7 @@ def served_round(tmp_path, db_url, clean_scans, monkeypatch):
         half = len(files) // 2
         for part, agency in ((files[:half], "SNV"), (files[half:], "STP")):
             b = _wait(c, tok["viewer"], _upload(c, tok["operator"], part, ROUND, agency=agency).json()["id"])
-            assert b["pages_done"] == len(part)
+            assert b["pages_done"] == len(part), b
         while (n := c.get(f"/api/review/next?round={ROUND}", headers=_h(tok["reviewer"]))).status_code == 200:
             item = n.json()
             value = "Cần thêm ghế chờ" if item["field_kind"] == "text" else item["value"]
