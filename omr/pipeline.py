@@ -21,6 +21,8 @@ from omr.template import Template, load_template
 
 GrayImage = npt.NDArray[np.uint8]
 
+BLANK_PAGE = "blank page: no content"  # the error of a page with no ink (an empty back side); others match on it
+
 
 @dataclass(slots=True)
 class PageOutput:
@@ -49,7 +51,7 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     if image.ndim != 2 or image.dtype != np.uint8:
         raise OmrError(f"expected a grayscale uint8 image, got {image.dtype} {image.shape}")
     if is_blank(image):
-        res.status, res.error = "unrecognized", "blank page: no content"
+        res.status, res.error = "unrecognized", BLANK_PAGE
         return PageOutput(res)
     found_streaks = streaks.find_streaks(image)
     if found_streaks:

@@ -23,7 +23,7 @@ cv2.setNumThreads(1)  # one page per process: parallelism comes from the worker 
 
 from omr.errors import OmrError
 from omr.io import count_pages, expand_inputs, iter_pages
-from omr.pipeline import ScanOptions, process_loaded
+from omr.pipeline import BLANK_PAGE, ScanOptions, process_loaded
 from omr.procs import die_with_parent
 
 CHUNK_PAGES = 4
@@ -124,7 +124,7 @@ def run_scan(args: argparse.Namespace) -> int:
             statuses[d["status"]] += 1
             review += sum(1 for f in d.get("fields", {}).values() if f["status"] in ("multiple", "uncertain"))
             streaked += any("scanner streak" in w for w in d.get("warnings", ()))
-            blank += d["status"] == "unrecognized" and (d.get("error") or "").startswith("blank page")
+            blank += d["status"] == "unrecognized" and d.get("error") == BLANK_PAGE
             if d["status"] != "ok":
                 sys.stderr.write(("\n" if progress.enabled else "") + f"omr: {d['source']}: page {d['index'] + 1}: {d['status']}: {d.get('error')}\n")
             progress.step()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omr.pipeline import BLANK_PAGE
 from omr.template import load_template
 from service import exports, tallies
 from service.errors import ApiError
@@ -37,7 +38,7 @@ def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
     failed = counts.get("error", 0)
     review = s.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.batch_id == b.id, ReviewItem.state == "pending"))
     blank = s.scalar(select(func.count()).select_from(Page).where(
-        Page.batch_id == b.id, Page.result_status == "unrecognized", Page.error.like("blank page%")))
+        Page.batch_id == b.id, Page.result_status == "unrecognized", Page.error == BLANK_PAGE))
     if pending_files == 0 and total and done + failed == total:
         status = "failed" if done == 0 else "done"
     elif pending_files == 0 and total == 0:

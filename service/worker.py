@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from omr.pipeline import BLANK_PAGE
 from service.models import Answer, Batch, Page, ReviewItem, Round, UploadedFile, utcnow
 from service.settings import Settings
 from service.storage import Store
@@ -121,7 +122,7 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
     s.execute(delete(Answer).where(Answer.page_id == page.id))
     s.execute(delete(ReviewItem).where(ReviewItem.page_id == page.id, ReviewItem.state == "pending"))
     if result["status"] == "unrecognized":
-        if (result.get("error") or "").startswith("blank page"):
+        if result.get("error") == BLANK_PAGE:
             return  # an empty back side (duplex scanning): kept and counted, nothing for a person to decide
         s.add(_page_item(page, "unrecognized page"))
         return
