@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -22,6 +22,22 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin | operator | reviewer | viewer
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # a disabled account signs in no more
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: its cookie holds a random id of its own (never the API token), stored here only
+    as its SHA-256; ended by logout or expiry. ``csrf_hash``: the per-session token every write must echo."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Round(Base):
@@ -50,16 +66,25 @@ class Batch(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+# files whose pages are (or will be) counted: one per content hash and round, enforced by the database
+LIVE_FILE = "status NOT IN ('duplicate', 'retried')"
+
+
 class UploadedFile(Base):
     __tablename__ = "files"
-    __table_args__ = (Index("ix_files_round_sha", "round_id", "sha256"),)
+    __table_args__ = (
+        Index("ix_files_round_sha", "round_id", "sha256"),
+        Index("uq_files_round_sha_live", "round_id", "sha256", unique=True,
+              sqlite_where=text(LIVE_FILE), postgresql_where=text(LIVE_FILE)),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     filename: Mapped[str] = mapped_column(String(400))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | split | duplicate | error
+    # pending | split | duplicate (same bytes as a live file) | error | retried (every page failed; uploaded again)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("files.id"), nullable=True)
 
@@ -84,7 +109,10 @@ class Page(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     template: Mapped[str | None] = mapped_column(String(80), nullable=True)
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    sheet: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sheet: Mapped[str | None] = mapped_column(String(20), nullable=True)  # the serial printed on the sheet
+    # the respondent the page belongs to: the serial, or "000001-2" for a second sheet a reviewer settled as
+    # different from an earlier one with the same serial (two print runs); answers are grouped by it
+    respondent: Mapped[str | None] = mapped_column(String(24), nullable=True)
     page_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
     alignment_quality: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -116,11 +144,11 @@ class Answer(Base):
     status: Mapped[str] = mapped_column(String(20))  # answered | blank | multiple | uncertain
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     reason: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    source: Mapped[str] = mapped_column(String(20), default="engine")  # engine | reviewer
+    source: Mapped[str] = mapped_column(String(20), default="engine")  # engine | reviewer | manual (keyed in from the image)
     text_suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
     # copied from the page so that tallies are single-table scans (kept in step by service.worker.recount)
     counted: Mapped[bool] = mapped_column(default=False)  # the page is read, of the round's form, not a duplicate
-    sheet: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sheet: Mapped[str | None] = mapped_column(String(24), nullable=True)  # the page's respondent (Page.respondent)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
     updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -143,6 +171,8 @@ class ReviewItem(Base):
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # bumped by every decision and undo: a write names the revision it saw, so of two at once exactly one wins
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class AuditEntry(Base):
@@ -169,6 +199,6 @@ class SheetSummary(Base):
     __table_args__ = (UniqueConstraint("round_id", "sheet", name="uq_summary_round_sheet"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
-    sheet: Mapped[str] = mapped_column(String(20))
+    sheet: Mapped[str] = mapped_column(String(24))  # the respondent key (Page.respondent)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
     mask: Mapped[int] = mapped_column(Integer, default=0)
