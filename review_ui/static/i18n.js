@@ -30,6 +30,7 @@ const STRINGS = {
     actions: {
       review: "duyệt", correct: "sửa", undo: "hoàn tác", "reject page": "không phải phiếu",
       "settle duplicate": "xử lý trùng phiếu", "place page": "xác định mẫu phiếu",
+      "retry page": "đọc lại trang", "manual entry": "nhập tay từ ảnh",
     },
     // Exact reasons and page errors (English from omr/ and service/); patterned ones: REASON_PATTERNS_VI below.
     reasons: {
@@ -41,6 +42,7 @@ const STRINGS = {
       "read twice, readings differ": "đọc hai lần, kết quả khác nhau", "page misaligned": "trang bị lệch",
       // a page's reason (service/worker.py)
       "unrecognized page": "không nhận dạng được trang", "duplicate sheet": "phiếu quét hai lần",
+      "page could not be read": "không đọc được trang",
       "page of another form": "trang của mẫu phiếu khác", "identity read by OCR": "số phiếu đọc bằng OCR",
       // a page's error (omr/pipeline.py, omr/io.py, service/worker.py)
       "blank page: no content": "trang trắng: không có nội dung",
@@ -94,10 +96,11 @@ const STRINGS = {
     actions: {
       review: "review", correct: "correction", undo: "undo", "reject page": "not a questionnaire",
       "settle duplicate": "duplicate settled", "place page": "form placed",
+      "retry page": "page read again", "manual entry": "keyed in from the image",
     },
     reasons: {
       "two marks": "two marks", "faint mark": "faint mark", "mark around the box": "mark around the box",
-      "correction": "correction", "free text": "free text", "unrecognized page": "page not recognised",
+      "correction": "correction", "free text": "free text", "unrecognized page": "page not recognised", "page could not be read": "page could not be read",
       "duplicate sheet": "sheet scanned twice", "page of another form": "page of another form", "low contrast": "low contrast",
       "identity read by OCR": "sheet number read by OCR", "thin stroke": "thin stroke", "unreadable": "unreadable",
     },
