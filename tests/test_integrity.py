@@ -362,6 +362,10 @@ def test_a_page_without_markers_is_keyed_in_by_hand_and_counted(tmp_path, db_url
         assert {f["source"] for f in page["fields"].values()} == {"manual"}
         for fid, f in page["fields"].items():
             assert f["value"] == (manual[fid].strip() if isinstance(manual[fid], str) else manual[fid])
+        # the page view shows labels, not codes
+        _, c01 = layout(load_template("hue-2017")).field("c01")
+        assert page["fields"]["c01"]["label"] == next(o.label for o in c01.options if o.value == manual["c01"])
+        assert page["fields"]["c01"]["kind"] == "single" and "label" not in page["fields"]["y_kien_khac"]
         audit = c.get(f"/api/pages/{item['page_id']}/audit", headers=_h(tok["viewer"])).json()
         assert audit[-1]["action"] == "manual entry" and audit[-1]["user"] == "rv1"
         assert audit[-1]["new"]["fields"]["c01"]["value"] == truth["fields"]["c01"]["value"]
