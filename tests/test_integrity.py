@@ -463,3 +463,19 @@ def test_progress_counts_items_other_reviewers_hold(tmp_path, db_url, clean_scan
         prog = c.get(f"/api/progress?batch={b['id']}", headers=_h(tok["rv1"])).json()
         assert prog["left"] == 1 and prog["held_by_others"] == 1
         assert c.get(f"/api/progress?batch={b['id']}", headers=_h(tok["rv2"])).json()["held_by_others"] == 0
+
+
+def test_review_routes_refuse_bad_ids_and_parameters_with_4xx(tmp_path, db_url):
+    with _client(tmp_path, db_url, start_workers=False) as c:
+        tok = _tokens(c)
+        c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "r", "template": "hue-2017"})
+        h = _h(tok["rv1"])
+        for url in ("/api/review/2147483648", "/api/review/9223372036854775808", "/api/review/0",
+                    "/api/review/2147483648/crop.png", "/api/review/next?batch=2147483648", "/api/progress?batch=99999999999",
+                    "/api/review/next?round=r&order=sideways"):
+            assert c.get(url, headers=h).status_code == 422, url
+        for url in ("/api/review/next?round=r&exclude=³", "/api/review/next?round=r&exclude=99999999999999999999,1"):
+            assert c.get(url, headers=h).status_code == 204, url
+        assert c.post("/api/review/2147483648", headers=h, json={"value": 1}).status_code == 422
+        assert c.post("/api/review/2147483647/undo", headers=h).status_code == 409
+        assert c.get("/api/review/2147483647", headers=h).status_code == 404

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select, update
 
@@ -20,6 +20,11 @@ from service.models import Answer, AuditEntry, Page, ReviewItem, Round, Uploaded
 from service.queries import resolve_round
 
 router = APIRouter(prefix="/api", tags=["review"])
+
+DB_INT = 2**31 - 1  # the largest id either database holds (PostgreSQL INTEGER)
+ItemId = Annotated[int, Path(ge=1, le=DB_INT, description="review item id")]
+BatchRef = Annotated[int | None, Query(ge=1, le=DB_INT, description="batch id")]
+RoundRef = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="round id or name")]
 
 _MISSING = object()
 
@@ -142,8 +147,9 @@ def _claim_next(s, user: str, scope, order: str, claim_seconds: int, exclude: li
 
 
 @router.get("/review/next", responses={204: {"description": "nothing left to review"}})
-def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | None = None, round: str | None = None,
-                order: str = "confidence", exclude: str = "") -> Any:
+def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef = None, round: RoundRef = None,
+                order: Annotated[str, Query(pattern="^(confidence|page)$")] = "confidence",
+                exclude: Annotated[str, Query(max_length=20_000, description="comma-separated item ids to skip")] = "") -> Any:
     """The next item for the caller, claimed for them; ``exclude`` (ids) lets a client preload the one after."""
     if batch is not None:
         scope = ReviewItem.batch_id == batch
@@ -153,7 +159,7 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | No
         raise ApiError(422, "say which queue: batch=ID or round=R")
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
-    skip = [int(x) for x in exclude.split(",") if x.strip().isdigit()]
+    skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if x.isascii() and x.isdigit() and int(x) <= DB_INT]
     item = _claim_next(s, user.name, scope, order, request.app.state.settings.claim_seconds, skip)
     if item is None:
         return Response(status_code=204)
@@ -161,7 +167,7 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | No
 
 
 @router.get("/review/{item_id}")
-def review_get(item_id: int, s: SessionDep, user: AnyUser) -> dict[str, Any]:
+def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
@@ -169,7 +175,7 @@ def review_get(item_id: int, s: SessionDep, user: AnyUser) -> dict[str, Any]:
 
 
 @router.get("/review/{item_id}/crop.png")
-def review_crop(item_id: int, request: Request, s: SessionDep, user: AnyUser) -> Response:
+def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser) -> Response:
     """The question's row from the aligned page, with a margin, the engine's reading outlined."""
     item = s.get(ReviewItem, item_id)
     if item is None:
@@ -252,7 +258,7 @@ def _take(s, item: ReviewItem, user: str, seen: int, *, done: bool) -> bool:  # 
 
 
 @router.post("/review/{item_id}")
-def review_decide(item_id: int, body: Decision, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+def review_decide(item_id: ItemId, body: Decision, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
     """Decide an item (or correct a decided one): exactly one of two simultaneous decisions wins, the other
     gets 409 with the value that stands."""
     item = s.get(ReviewItem, item_id)
@@ -486,7 +492,7 @@ def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, req
 
 
 @router.post("/review/{item_id}/undo")
-def review_undo(item_id: int, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
     """Undo the caller's last decision of a field item: the answer goes back, the item is pending again (theirs)."""
     item = s.get(ReviewItem, item_id)
     if item is None or item.state != "done":
@@ -521,7 +527,9 @@ def review_undo(item_id: int, request: Request, s: SessionDep, user: Reviewer) -
 
 
 @router.get("/progress")
-def progress(s: SessionDep, user: AnyUser, round: str | None = None, batch: int | None = None) -> dict[str, Any]:
+def progress(s: SessionDep, user: AnyUser, round: RoundRef = None, batch: BatchRef = None) -> dict[str, Any]:
+    """Review progress of a batch or a round: items in all, left, done (today), per reviewer, and how many
+    pending items other reviewers hold right now."""
     if batch is not None:
         scope = ReviewItem.batch_id == batch
     else:
