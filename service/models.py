@@ -50,11 +50,36 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+AGENCY_KINDS = ("tinh", "so", "nganh", "huyen", "xa", "khac")  # province, department, sector, district, commune, other
+
+
 class Agency(Base):
+    """An agency surveyed: a province's departments and sectors, its districts and their communes."""
+
     __tablename__ = "agencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="khac", server_default="khac")
+    parent: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the parent agency's code (tỉnh → sở, huyện → xã)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class PrintRun(Base):
+    """Sheets printed for a round and an agency: serials ``first_serial`` .. ``first_serial + count - 1``.
+
+    A returned sheet's agency is known from its serial even when its QR code carries none, a serial the
+    round never printed is flagged, and returned / printed is the agency's response rate."""
+
+    __tablename__ = "print_runs"
+    __table_args__ = (UniqueConstraint("round_id", "first_serial", name="uq_print_run_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    first_serial: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Batch(Base):

@@ -50,6 +50,7 @@ class Decision(BaseModel):
 
 
 MARKED_KINDS = ("marked", "filled")
+UNPRINTED_SERIAL = "serial not printed for this round"  # service.worker.UNPRINTED_SERIAL
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -429,6 +430,8 @@ def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, req
                                 "taken again as a retry), or key the answers in from the paper")
         page.status, page.result_status, page.error, page.attempts, page.lease_until = "queued", None, None, 0, None
         action = "retry page"
+    elif v.get("accept") and item.reason == UNPRINTED_SERIAL:
+        action = "accept serial"  # the sheet counts as read; the serial stays as printed
     elif item.reason == "duplicate sheet" and "manual" not in v:
         _settle_duplicate(s, page, v.get("keep"))
         action = "settle duplicate"
