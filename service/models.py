@@ -48,6 +48,10 @@ class Round(Base):
     version: Mapped[int] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # open | closed: a closed round takes no uploads and no decisions, so its figures stay as published
+    state: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    # the agencies surveyed and the sample each should return: {"SNV": 400, ...} (None: not planned)
+    targets: Mapped[object | None] = mapped_column(JSON, nullable=True)
 
 
 AGENCY_KINDS = ("tinh", "so", "nganh", "huyen", "xa", "khac")  # province, department, sector, district, commune, other

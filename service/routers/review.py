@@ -16,6 +16,7 @@ from omr.layout import layout
 from omr.template import Template, list_templates, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
+from service.guards import open_rounds, require_open
 from service.models import Answer, AuditEntry, Page, ReviewItem, Round, UploadedFile, utcnow
 from service.queries import resolve_round
 
@@ -161,7 +162,8 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
     skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if x.isascii() and x.isdigit() and int(x) <= DB_INT]
-    item = _claim_next(s, user.name, scope, order, request.app.state.settings.claim_seconds, skip)
+    item = _claim_next(s, user.name, scope & ReviewItem.round_id.in_(open_rounds()), order,
+                       request.app.state.settings.claim_seconds, skip)
     if item is None:
         return Response(status_code=204)
     return item_json(s, item)
@@ -265,6 +267,7 @@ def review_decide(item_id: ItemId, body: Decision, request: Request, s: SessionD
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
+    require_open(s, item.round_id)
     now = utcnow()
     if item.state == "pending" and item.claimed_by not in (None, user.name) and _aware(item.claim_expires_at) > now:
         raise ApiError(409, f"item is being reviewed by {item.claimed_by} (đang được {item.claimed_by} xử lý)", claimed_by=item.claimed_by)
@@ -504,6 +507,7 @@ def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer
         raise ApiError(403, f"{item.decided_by} decided this item; only they (or an admin) can undo it")
     if item.kind != "field":
         raise ApiError(409, "page decisions are corrected by deciding the page again")
+    require_open(s, item.round_id)
     seen = item.revision
     last = s.scalar(select(AuditEntry).where(AuditEntry.page_id == item.page_id, AuditEntry.field_id == item.field_id)
                     .order_by(AuditEntry.id.desc()).limit(1))

@@ -1,4 +1,4 @@
-"""Agencies with kind, parent and state; print runs (which serials went to which agency).
+"""Agencies with kind, parent and state; print runs (which serials went to which agency); round state and targets.
 
 Revision ID: 0004
 Revises: 0003
@@ -25,12 +25,19 @@ def upgrade() -> None:
         op.add_column("agencies", sa.Column("parent", sa.String(40), nullable=True))
     if "active" not in cols:
         op.add_column("agencies", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
+    rounds = {c["name"] for c in insp.get_columns("rounds")}
+    if "state" not in rounds:
+        op.add_column("rounds", sa.Column("state", sa.String(10), nullable=False, server_default="open"))
+    if "targets" not in rounds:
+        op.add_column("rounds", sa.Column("targets", sa.JSON(), nullable=True))
     if "print_runs" not in insp.get_table_names():
         PrintRun.__table__.create(bind)
 
 
 def downgrade() -> None:
     op.drop_table("print_runs")
+    op.drop_column("rounds", "targets")
+    op.drop_column("rounds", "state")
     op.drop_column("agencies", "active")
     op.drop_column("agencies", "parent")
     op.drop_column("agencies", "kind")
