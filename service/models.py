@@ -144,6 +144,7 @@ class Page(Base):
     respondent: Mapped[str | None] = mapped_column(String(24), nullable=True)
     page_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")  # paper | online (imported)
     alignment_quality: Mapped[float | None] = mapped_column(Float, nullable=True)
     identified_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
     warnings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list: what the engine says about the scan itself
@@ -182,6 +183,7 @@ class Answer(Base):
     counted: Mapped[bool] = mapped_column(default=False)  # the page is read, of the round's form, not a duplicate
     sheet: Mapped[str | None] = mapped_column(String(24), nullable=True)  # the page's respondent (Page.respondent)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")
     updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -233,4 +235,18 @@ class SheetSummary(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     sheet: Mapped[str] = mapped_column(String(24))  # the respondent key (Page.respondent)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")
     mask: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportMapping(Base):
+    """How an online survey's export maps onto a questionnaire: {column header: question id}, kept per form."""
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("template", "version", name="uq_import_mapping_form"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    mapping: Mapped[object] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

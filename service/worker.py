@@ -201,7 +201,7 @@ def recount(s: Session, page: Page) -> None:
     key = respondent_key(page)
     s.execute(
         update(Answer).where(Answer.page_id == page.id)
-        .values(counted=counted, sheet=key, agency=agency)
+        .values(counted=counted, sheet=key, agency=agency, channel=page.channel or "paper")
     )
     from service.tallies import refresh_sheet
 

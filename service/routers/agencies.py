@@ -1,9 +1,6 @@
 """Agencies surveyed: list, create, edit, and import a list from XLSX or CSV (errors per row)."""
 from __future__ import annotations
 
-import csv
-import io
-import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
@@ -13,7 +10,8 @@ from sqlalchemy import select
 from omr.identity import valid_agency
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
-from service.models import AGENCY_KINDS, Agency, AuditEntry
+from service.models import Agency, AuditEntry
+from service.tables import TableError, fold, read_table
 
 router = APIRouter(prefix="/api", tags=["agencies"])
 
@@ -53,8 +51,7 @@ def _kind(value: str | None) -> str:
 
 
 def _fold(text: str) -> str:
-    t = unicodedata.normalize("NFD", str(text).strip().lower().replace("đ", "d"))
-    return "".join(ch for ch in t if not unicodedata.combining(ch))
+    return fold(text)
 
 
 def _check_parent(s, code: str, parent: str | None, pending: dict[str, str | None] | None = None) -> str | None:  # noqa: ANN001
@@ -135,26 +132,10 @@ NO = {"0", "false", "no", "khong"}
 
 
 def _rows(data: bytes, filename: str) -> list[list[str]]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 - any damage: one clear message
-            raise ApiError(422, f"{filename[:100]}: not a readable XLSX workbook") from None
-        ws = wb.worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row] for row in ws.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 2)]
-        wb.close()
-        return rows
-    if filename.lower().endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ApiError(422, f"{filename[:100]}: the CSV is not UTF-8 (save it as 'CSV UTF-8')") from None
-        sample = text[:4096]
-        delim = ";" if sample.count(";") > sample.count(",") else ","
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delim)]
-    raise ApiError(415, f"{filename[:100]}: send an .xlsx or .csv file")
+    try:
+        return read_table(data, filename, max_rows=MAX_IMPORT_ROWS + 1)
+    except TableError as exc:
+        raise ApiError(415 if "send an .xlsx" in str(exc) else 422, str(exc)) from None
 
 
 @router.post("/agencies/import")

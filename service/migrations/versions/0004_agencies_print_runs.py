@@ -1,4 +1,5 @@
-"""Agencies with kind, parent and state; print runs (which serials went to which agency); round state and targets.
+"""Agencies with kind, parent and state; print runs (which serials went to which agency); round state and
+targets; the channel of every page, answer and sheet (paper or online) and the saved mappings of online imports.
 
 Revision ID: 0004
 Revises: 0003
@@ -7,7 +8,7 @@ Revision 0001 creates the tables from the current models, so every step checks w
 import sqlalchemy as sa
 from alembic import op
 
-from service.models import PrintRun
+from service.models import ImportMapping, PrintRun
 
 revision = "0004"
 down_revision = "0003"
@@ -32,9 +33,17 @@ def upgrade() -> None:
         op.add_column("rounds", sa.Column("targets", sa.JSON(), nullable=True))
     if "print_runs" not in insp.get_table_names():
         PrintRun.__table__.create(bind)
+    if "import_mappings" not in insp.get_table_names():
+        ImportMapping.__table__.create(bind)
+    for table in ("pages", "answers", "sheet_summaries"):
+        if "channel" not in {c["name"] for c in insp.get_columns(table)}:
+            op.add_column(table, sa.Column("channel", sa.String(10), nullable=False, server_default="paper"))
 
 
 def downgrade() -> None:
+    op.drop_table("import_mappings")
+    for table in ("pages", "answers", "sheet_summaries"):
+        op.drop_column(table, "channel")
     op.drop_table("print_runs")
     op.drop_column("rounds", "targets")
     op.drop_column("rounds", "state")
