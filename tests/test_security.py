@@ -319,3 +319,24 @@ def test_validation_errors_do_not_echo_the_input(tmp_path):
     r = c.post("/api/batches", headers=_h(tok["operator"]), data={"round": "1", "agency": "A" * 5000},
                files=[("files", ("a.png", b"x"))])
     assert r.status_code in (404, 422) and "A" * 100 not in r.text
+
+
+def test_omr_user_disable_list_and_enable(tmp_path, db_url, capsys):
+    from omr.cli import main as omr_main
+
+    app = _app(tmp_path, db_url)
+    tok = _tokens(app)
+    c = TestClient(app)
+    _login(c, "reviewer1", tok["reviewer"])
+    db = ["--database", db_url, "--data-dir", str(tmp_path / "data")]
+    assert omr_main(["user", "disable", "reviewer1", *db]) == 0
+    assert TestClient(app).get("/api/me", headers=_h(tok["reviewer"])).status_code == 401
+    assert c.get("/api/me").status_code == 401
+    capsys.readouterr()
+    assert omr_main(["user", "list", *db]) == 0
+    lines = {ln.split()[0]: ln.split() for ln in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["reviewer1"][1:3] == ["reviewer", "disabled"] and lines["reviewer1"][3] != "never"
+    assert lines["viewer1"][1:] == ["viewer", "active", "never"]
+    assert omr_main(["user", "disable", "nobody", *db]) == 2
+    assert omr_main(["user", "enable", "reviewer1", *db]) == 0
+    assert TestClient(app).get("/api/me", headers=_h(tok["reviewer"])).status_code == 200
