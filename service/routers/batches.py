@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -54,7 +55,10 @@ async def upload_batch(request: Request, user: Operator) -> dict[str, Any]:
 
     receiver = UploadReceiver(app.state.store, settings, on_field=early)
     try:
-        fields, files = await receiver.receive(request)
+        try:
+            fields, files = await receiver.receive(request)
+        except ClientDisconnect:
+            raise ApiError(400, "the upload was broken off before its end (tải lên bị ngắt)") from None
         if not files:
             raise ApiError(422, "no files in the upload (không có tệp nào)")
         result = await run_in_threadpool(_record_batch, app, user, fields.get("round"), fields.get("agency"), files)
