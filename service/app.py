@@ -28,6 +28,7 @@ def create_app(settings: Settings) -> FastAPI:
     migrate(engine)
     factory = session_factory(engine)
     store = Store(settings.data_dir)
+    store.sweep_tmp()  # halves of uploads a stopped server was receiving
     worker = Worker(settings, factory, store)
 
     @asynccontextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -77,6 +78,19 @@ class Store:
 
     def incoming(self) -> Incoming:
         return Incoming(self)
+
+    def sweep_tmp(self, older_than: float = 3600.0) -> int:
+        """Remove what uploads broken off by a stopped server left in ``tmp/`` (called when the server starts)."""
+        n = 0
+        cut = time.time() - older_than
+        for p in (self.root / "tmp").iterdir():
+            try:
+                if p.is_file() and p.stat().st_mtime < cut:
+                    p.unlink()
+                    n += 1
+            except OSError:
+                pass
+        return n
 
     def put_stream(self, kind: str, src: BinaryIO, suffix: str = "", *, limit: int | None = None) -> tuple[str, int]:
         """Copy a stream in, hashing as it goes; raises ValueError past ``limit`` bytes."""

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 def call(app, method: str, path: str, headers: dict[str, str], chunks: Iterator[bytes],  # noqa: ANN001
          client: tuple[str, int] = ("127.0.0.1", 50000)) -> dict:
-    """One request; returns {"status", "headers", "body" (parsed JSON when it is), "chunks_read"}."""
+    """One request; returns {"status", "headers", "body" (parsed JSON when it is), "chunks_read"}.
+    A chunk that is None is the client going away (http.disconnect)."""
     out: dict = {"status": None, "headers": {}, "body": b"", "chunks_read": 0}
     it = iter(chunks)
     done = False
@@ -23,6 +24,9 @@ def call(app, method: str, path: str, headers: dict[str, str], chunks: Iterator[
         except StopIteration:
             done = True
             return {"type": "http.request", "body": b"", "more_body": False}
+        if chunk is None:  # the client goes away
+            done = True
+            return {"type": "http.disconnect"}
         out["chunks_read"] += 1
         return {"type": "http.request", "body": chunk, "more_body": True}
 

@@ -221,3 +221,38 @@ def test_upload_answers_keep_their_shape(tmp_path):
     assert c.post("/api/batches", headers=_h(tok["operator"]), data={"round": "R"}).status_code == 422  # no files
     r = c.post("/api/batches", headers=_h(tok["operator"]), json={"round": "R"})
     assert r.status_code == 415 and "multipart/form-data" in r.json()["detail"]
+
+
+def test_a_broken_off_upload_leaves_nothing_and_old_leftovers_are_swept(tmp_path):
+    import os
+
+    from _asgi import call, multipart, multipart_headers
+
+    app = _app(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite'}", start_workers=False)
+    tok = _tokens(app)
+    TestClient(app).post("/api/rounds", headers=_h(tok["admin"]), json={"name": "R", "template": "hue-2017"})
+
+    def broken_off():  # noqa: ANN202
+        body = multipart({"round": "R"}, [("a.png", 5 << 20)])
+        for _ in range(20):
+            yield next(body)
+        # and the client goes away mid-file
+
+    out = call(app, "POST", "/api/batches", multipart_headers(tok["operator"]), _disconnecting(broken_off()))
+    assert out["status"] == 400
+    root = app.state.store.root
+    assert not any((root / "tmp").iterdir()) and not any((root / "files").iterdir())
+    # a half-received file from a server that was stopped: swept at the next start
+    stale = root / "tmp" / "tmpabc"
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    fresh = root / "tmp" / "tmpdef"
+    fresh.write_bytes(b"in flight")
+    _app(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite'}", start_workers=False)
+    assert not stale.exists() and fresh.exists()
+
+
+def _disconnecting(chunks):  # noqa: ANN001, ANN202
+    """Chunks, then None: _asgi.call turns None into http.disconnect."""
+    yield from chunks
+    yield None
