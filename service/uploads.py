@@ -160,7 +160,9 @@ class UploadReceiver:
     async def receive(self, request: Request) -> tuple[dict[str, str], list[ReceivedFile]]:
         ctype, params = parse_options_header(request.headers.get("content-type", ""))
         if ctype != b"multipart/form-data" or b"boundary" not in params:
-            raise ApiError(415, "send the upload as multipart/form-data: files (repeatable), round, agency")
+            # 422 as FastAPI gave when the form had no files (a urlencoded form cannot hold any)
+            raise ApiError(422, "no files in the upload (không có tệp nào): send them as multipart/form-data "
+                                "with the fields files (repeatable), round, agency")
         charset = params.get(b"charset", b"utf-8").decode("latin-1")
         try:
             self._charset = codecs.lookup(charset).name
