@@ -51,6 +51,10 @@ class Settings:
             env["data_dir"] = Path(os.environ["OMR_DATA_DIR"])
         if os.environ.get("OMR_WORKERS"):
             env["workers"] = int(os.environ["OMR_WORKERS"])
+        for var, key, kind in (("OMR_MAX_FILE_MB", "max_file_mb", int), ("OMR_MAX_BATCH_MB", "max_batch_mb", int),
+                               ("OMR_SESSION_HOURS", "session_hours", float)):
+            if os.environ.get(var):
+                env[key] = kind(os.environ[var])
         env.update({k: v for k, v in over.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(env["data_dir"])
