@@ -33,16 +33,22 @@ MAX_FILENAME = 400  # files.filename
 @dataclass
 class ReceivedFile:
     filename: str
-    incoming: Incoming
+    store: Store
+    incoming: Incoming | None = None  # made by the writing thread: creating a file can wait on the disk
     ended: bool = False
+
+    def open(self) -> Incoming:
+        if self.incoming is None:
+            self.incoming = self.store.incoming()
+        return self.incoming
 
     @property
     def sha256(self) -> str:
-        return self.incoming.sha256
+        return self.open().sha256
 
     @property
     def size(self) -> int:
-        return self.incoming.size
+        return self.incoming.size if self.incoming is not None else 0
 
 
 @dataclass
@@ -117,7 +123,7 @@ class UploadReceiver:
         if suffix not in self.settings.allowed_suffixes:
             raise ApiError(415, f"{brief(filename)}: file type {brief(suffix) if suffix else '(none)'} is not accepted; "
                                 f"send {', '.join(self.settings.allowed_suffixes)}")
-        f = ReceivedFile(filename, self.store.incoming())
+        f = ReceivedFile(filename, self.store)
         self.files.append(f)
         self._part.file = f
 
@@ -212,13 +218,15 @@ class UploadReceiver:
             await anyio.to_thread.run_sync(_write, pending, finish)
 
     def discard(self) -> None:
-        """Remove whatever is still in ``tmp/`` (every file, unless committed)."""
+        """Remove whatever is still in ``tmp/`` (every file, unless committed). Call it in a thread:
+        removing a large file can take a while."""
         for f in self.files:
-            f.incoming.discard()
+            if f.incoming is not None:
+                f.incoming.discard()
 
 
 def _write(pending: list[tuple[ReceivedFile, bytes]], finish: list[ReceivedFile]) -> None:
     for f, data in pending:
-        f.incoming.write(data)
+        f.open().write(data)
     for f in finish:
-        f.incoming.finish()
+        f.open().finish()

@@ -4,12 +4,13 @@ import logging
 import time
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from starlette.requests import ClientDisconnect
 
 from omr.identity import valid_agency
 from service.deps import AnyUser, CurrentUser, Operator, SessionDep
@@ -63,7 +64,8 @@ async def upload_batch(request: Request, user: Operator) -> dict[str, Any]:
             raise ApiError(422, "no files in the upload (không có tệp nào)")
         result = await run_in_threadpool(_record_batch, app, user, fields.get("round"), fields.get("agency"), files)
     finally:
-        receiver.discard()
+        with anyio.CancelScope(shield=True):  # even when the request is cancelled; off the event loop
+            await anyio.to_thread.run_sync(receiver.discard)
     app.state.wake()
     return result
 
@@ -82,7 +84,7 @@ def _record_batch(app, user: CurrentUser, round_ref: str | None, agency: str | N
                   files: list[ReceivedFile]) -> dict[str, Any]:
     _check_agency(agency)
     for f in files:
-        f.incoming.commit("files")
+        f.open().commit("files")
     for attempt in range(4):
         try:
             with app.state.factory() as s:
