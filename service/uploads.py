@@ -80,7 +80,8 @@ class UploadReceiver:
         self._pending_bytes = 0
         self._to_finish: list[ReceivedFile] = []
         self._early: list[tuple[str, str]] = []
-        self._total = 0
+        self._total = 0  # bytes of the body
+        self._file_bytes = 0  # bytes of its files
         self._nfields = 0
 
     # ---------------------------------------------------------------- the parser's callbacks
@@ -112,6 +113,8 @@ class UploadReceiver:
                 raise ApiError(413, f"more than {MAX_FIELDS} form fields in one upload")
             return
         filename = self._decode(options[b"filename"])
+        if self._part.name != "files":
+            raise ApiError(422, f"form field {brief(self._part.name)} holds a file: send the scans as 'files'")
         if len(self.files) >= self.settings.max_files:
             raise ApiError(413, f"more than {self.settings.max_files} files in one upload; the limit is "
                                 f"{self.settings.max_files}: send them in several batches")
@@ -136,9 +139,12 @@ class UploadReceiver:
             part.data += data[start:end]
             return
         part.received += n
+        self._file_bytes += n
         if part.received > self.settings.max_file_mb << 20:
             raise ApiError(413, f"{brief(part.file.filename)}: larger than the {self.settings.max_file_mb} MB limit "
                                 f"per file (tệp quá lớn)")
+        if self._file_bytes > self.settings.max_batch_mb << 20:
+            raise ApiError(413, self._batch_message())
         self._pending.append((part.file, data[start:end]))
         self._pending_bytes += n
 
@@ -190,8 +196,6 @@ class UploadReceiver:
                 if self._total > batch_limit + (1 << 20):  # files plus the parts' headers
                     raise ApiError(413, self._batch_message())
                 parser.write(chunk)
-                if sum(f.size for f in self.files) + self._pending_bytes > batch_limit:
-                    raise ApiError(413, self._batch_message())
                 await self._after_chunk()
             parser.finalize()
             await self._after_chunk(force=True)

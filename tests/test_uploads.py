@@ -256,3 +256,13 @@ def _disconnecting(chunks):  # noqa: ANN001, ANN202
     """Chunks, then None: _asgi.call turns None into http.disconnect."""
     yield from chunks
     yield None
+
+
+def test_a_file_sent_under_another_field_name_is_named_in_a_422(tmp_path):
+    app = _app(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite'}", start_workers=False)
+    tok = _tokens(app)
+    c = TestClient(app)
+    c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "R", "template": "hue-2017"})
+    r = c.post("/api/batches", headers=_h(tok["operator"]), data={"round": "R"}, files=[("file", ("a.png", b"a"))])
+    assert r.status_code == 422 and "'file'" in r.json()["detail"] and "'files'" in r.json()["detail"]
+    assert not any((app.state.store.root / "files").iterdir())
