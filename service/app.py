@@ -6,14 +6,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.db import make_engine, migrate, session_factory
-from service.errors import ApiError, handle_api_error
+from service.errors import ApiError, handle_api_error, handle_validation_error
+from service.guard import RequestGuard
 from service.routers import agencies, auth, batches, imports, pages, print_runs, results, review, rounds, templates, users
 from service.settings import Settings
 from service.storage import Store
+from service.throttle import LoginThrottle
 from service.worker import Worker
 
 UI_DIR = Path(__file__).resolve().parent.parent / "review_ui" / "static"
@@ -25,6 +28,7 @@ def create_app(settings: Settings) -> FastAPI:
     migrate(engine)
     factory = session_factory(engine)
     store = Store(settings.data_dir)
+    store.sweep_tmp()  # halves of uploads a stopped server was receiving
     worker = Worker(settings, factory, store)
 
     @asynccontextmanager
@@ -48,7 +52,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.worker = worker
     app.state.wake = worker.wake.set
+    app.state.login_throttle = LoginThrottle(
+        max_failures=settings.login_max_failures, window=settings.login_window_seconds,
+        lock=settings.login_lock_seconds, lock_max=settings.login_lock_max_seconds)
     app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)  # echoes only a prefix of the input
+    # writes are authenticated and bodies capped before any body is read (service/guard.py)
+    app.add_middleware(RequestGuard, settings=settings, factory=factory)
     for r in (auth, users, rounds, print_runs, imports, agencies, templates, batches, pages, review, results):
         app.include_router(r.router)
     if UI_DIR.is_dir():

@@ -24,6 +24,7 @@ const imageCache = new Map();
 
 async function api(method, path, body) {
   const opts = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (method !== "GET" && state.me && state.me.csrf) opts.headers["X-CSRF-Token"] = state.me.csrf;
   if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
   let r;
   try { r = await fetch(path, opts); } catch (err) { const e = new Error(t("network")); e.status = 0; throw e; }
