@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from service import openapi
 from service.db import make_engine, migrate, session_factory
 from service.errors import ApiError, handle_api_error
 from service.routers import auth, batches, pages, results, review, rounds
@@ -38,9 +39,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="omr-khaosat",
-        description="Đọc phiếu khảo sát sự hài lòng: đợt khảo sát, lô phiếu quét, duyệt, chỉ số. See docs/api.md.",
+        description=openapi.DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from local files by openapi.install
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -49,8 +51,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.worker = worker
     app.state.wake = worker.wake.set
     app.add_exception_handler(ApiError, handle_api_error)
-    for r in (auth, rounds, batches, pages, review, results):
-        app.include_router(r.router)
+    routers = [m.router for m in (auth, rounds, batches, pages, review, results)]
+    for r in routers:
+        app.include_router(r, responses=openapi.router_responses(r))
+    openapi.install(app, routers)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
