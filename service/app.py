@@ -53,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(ApiError, handle_api_error)
     routers = [m.router for m in (auth, rounds, batches, pages, review, results)]
     for r in routers:
-        app.include_router(r, responses=openapi.router_responses(r))
+        app.include_router(r, responses=openapi.ERRORS)
     openapi.install(app, routers)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")

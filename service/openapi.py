@@ -1,9 +1,10 @@
 """The OpenAPI description and the pages that show it, served without internet.
 
-- ``router_responses(router)``: the error answers every operation of a router can give (401, 403, 422, and
-  409, 413, 415 where they apply), applied with ``app.include_router(router, responses=...)``.
+- ``ERRORS``: the error answers every operation can give (401, 403, 422), applied to each router with
+  ``app.include_router(router, responses=ERRORS)``.
 - ``file_response(...)``: a 200 that is a file (CSV, XLSX, SAV, PDF, PNG, JPEG, ...), typed as binary.
-- ``install(app)``: the security schemes (bearer token, session cookie), 404/413 where they apply, and the
+- ``install(app, routers)``: the security schemes (bearer token, session cookie) and the operations that
+  need them, the error answers that depend on the operation (404, 409, 413, 415), and the
   ``/docs`` (Swagger UI) and ``/redoc`` pages with their scripts and styles served by the app itself from
   the ``fastapi-offline`` package (it bundles Swagger UI 5 and ReDoc 2), so that the pages work on an
   office network with no internet.
@@ -54,11 +55,6 @@ INVALID = _error("a parameter or a field is missing or malformed; the message na
 # cross-site write); the ones that depend on the operation are added by install(): 409, 413, 415, 404
 ERRORS: dict[int | str, dict[str, Any]] = {401: UNAUTHORIZED, 403: FORBIDDEN, 422: INVALID}
 CONFLICT_TAGS = {"rounds", "review"}  # their writes can meet a state changed meanwhile
-
-
-def router_responses(router: APIRouter) -> dict[int | str, dict[str, Any]]:
-    """The error answers of every operation of ``router``, for ``include_router(responses=...)``."""
-    return dict(ERRORS)
 
 
 BINARY = {"type": "string", "format": "binary"}

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api", tags=["rounds"])
 class RoundCreate(BaseModel):
     """A new survey round: its name, the questionnaire it uses, the period it covers."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="the round's name, unique (e.g. 'Đợt 1/2026')")
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="the round's name, unique, up to 200 characters")
     template: str = Field(min_length=1, max_length=80, description="a known template id, as listed by GET /api/templates")
     period: str = Field("", max_length=80, pattern=NO_NUL, description="the period the round covers, free text (e.g. '2026')")
 
