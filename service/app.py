@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from service import openapi
 from service.db import make_engine, migrate, session_factory
 from service.errors import ApiError, handle_api_error, handle_validation_error
 from service.guard import RequestGuard
@@ -42,9 +43,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="omr-khaosat",
-        description="Đọc phiếu khảo sát sự hài lòng: đợt khảo sát, lô phiếu quét, duyệt, chỉ số. See docs/api.md.",
+        description=openapi.DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from local files by openapi.install
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -59,8 +61,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, handle_validation_error)  # echoes only a prefix of the input
     # writes are authenticated and bodies capped before any body is read (service/guard.py)
     app.add_middleware(RequestGuard, settings=settings, factory=factory)
-    for r in (auth, users, rounds, print_runs, imports, agencies, templates, batches, pages, review, results):
-        app.include_router(r.router)
+    routers = [m.router for m in (auth, users, rounds, print_runs, imports, agencies, templates, batches, pages, review, results)]
+    for r in routers:
+        app.include_router(r, responses=openapi.ERRORS)
+    openapi.install(app, routers)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
