@@ -425,7 +425,7 @@ def test_placing_an_unrecognized_page_reads_it_or_says_why_not(tmp_path, db_url,
         (item,) = _items(c, tok["rv1"], b["id"])
         assert item["reason"] == "unrecognized page" and item["can_read"] is True
         for body, why in (({"template": "sipas-2017", "page": 1, "sheet": "7"}, "this round reads hue-2017"),
-                          ({"template": "../../etc/passwd", "page": 1, "sheet": "7"}, "no questionnaire"),
+                          ({"template": "../../etc/passwd", "page": 1, "sheet": "7"}, "unknown template"),
                           ({"template": "hue-2017", "page": 2, "sheet": "7"}, "page must be"),
                           ({"template": "hue-2017", "page": "x", "sheet": "7"}, "page must be"),
                           ({"template": "hue-2017", "page": [1], "sheet": "7"}, "page must be"),

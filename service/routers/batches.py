@@ -17,6 +17,7 @@ from service.deps import AnyUser, CurrentUser, Operator, SessionDep
 from service.errors import ApiError, brief
 from service.models import Agency, Batch, Page, ReviewItem, UploadedFile
 from service.guards import require_open
+from service.params import BatchId, OptionalRoundRef
 from service.queries import batch_summary, resolve_round
 from service.uploads import ReceivedFile, UploadReceiver
 
@@ -177,7 +178,8 @@ def all_pages_failed(s: Session, f: UploadedFile) -> bool:
 
 
 @router.get("/batches/{batch_id}")
-def get_batch(batch_id: int, s: SessionDep, user: AnyUser) -> dict[str, Any]:
+def get_batch(batch_id: BatchId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
+    """One batch: its state, pages read, failed and blank, items waiting for review, files, errors and warnings."""
     b = s.get(Batch, batch_id)
     if b is None:
         raise ApiError(404, f"no batch {batch_id}")
@@ -185,7 +187,8 @@ def get_batch(batch_id: int, s: SessionDep, user: AnyUser) -> dict[str, Any]:
 
 
 @router.get("/batches")
-def list_batches(s: SessionDep, user: AnyUser, round: str | None = None) -> list[dict[str, Any]]:
+def list_batches(s: SessionDep, user: AnyUser, round: OptionalRoundRef = None) -> list[dict[str, Any]]:
+    """Every batch (of one round, with ``round``), as GET /api/batches/{id} gives each."""
     q = select(Batch).order_by(Batch.id)
     if round:
         q = q.where(Batch.round_id == resolve_round(s, round).id)

@@ -13,7 +13,7 @@ from service.errors import ApiError
 from service.guards import require_open
 from service.models import AuditEntry, ImportMapping, Round
 from service.online_import import ImportError_, import_online, save_mapping
-from service.routers.review import known_template
+from service.templates import known_template
 from service.tables import TableError
 
 router = APIRouter(prefix="/api", tags=["online answers"])

@@ -6,26 +6,26 @@ from typing import Annotated, Any
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select, update
 
 from omr.crops import field_crop, page_thumbnail
-from omr.errors import TemplateError
 from omr.layout import layout
-from omr.template import Template, list_templates, load_template
+from omr.template import Template, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
+from service.params import MAX_ID, BatchFilter, ItemId, OptionalRoundRef
+from service.templates import known_template
 from service.guards import open_rounds, require_open
 from service.models import Answer, AuditEntry, Page, ReviewItem, Round, UploadedFile, utcnow
 from service.queries import resolve_round
 
 router = APIRouter(prefix="/api", tags=["review"])
 
-DB_INT = 2**31 - 1  # the largest id either database holds (PostgreSQL INTEGER)
-ItemId = Annotated[int, Path(ge=1, le=DB_INT, description="review item id")]
-BatchRef = Annotated[int | None, Query(ge=1, le=DB_INT, description="batch id")]
-RoundRef = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="round id or name")]
+DB_INT = MAX_ID
+BatchRef = BatchFilter
+RoundRef = OptionalRoundRef
 
 _MISSING = object()
 
@@ -64,17 +64,6 @@ def _field_geo(page: Page, field_id: str):  # noqa: ANN202
     t = load_template(page.template)
     page_no, f = layout(t).field(field_id)
     return t, page_no, f
-
-
-def known_template(template_id: Any) -> Template:
-    """A questionnaire by its id among the known ones (never a path); 422 naming the problem."""
-    if not isinstance(template_id, str) or template_id not in list_templates():
-        shown = str(template_id)[:40]
-        raise ApiError(422, f"no questionnaire {shown!r} (known: {', '.join(list_templates())})")
-    try:
-        return load_template(template_id)
-    except TemplateError as exc:
-        raise ApiError(422, f"questionnaire {template_id}: {exc.message}") from None
 
 
 def _page_ref(p: Page, filename: str | None) -> dict[str, Any]:
@@ -171,13 +160,16 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef
 
 @router.get("/review/{item_id}")
 def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
+    """One review item as the queue shows it (without claiming it)."""
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
     return item_json(s, item)
 
 
-@router.get("/review/{item_id}/crop.png")
+@router.get("/review/{item_id}/crop.png", response_class=Response,
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "the crop (PNG)"}})
 def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser) -> Response:
     """The question's row from the aligned page, with a margin, the engine's reading outlined."""
     item = s.get(ReviewItem, item_id)
