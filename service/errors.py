@@ -40,10 +40,18 @@ def _short(value: Any, limit: int = ECHO_CHARS) -> Any:
     """Input echoed in a 422, cut to a short prefix; small values keep their JSON type."""
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, bytes | bytearray):  # a body FastAPI could not parse (e.g. sent as text/plain)
+        value = bytes(value[: limit * 4]).decode("utf-8", "replace")
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit] + "…"
     text = _json(value)
-    return value if len(text) <= limit else text[:limit] + "…"
+    if len(text) > limit:
+        return text[:limit] + "…"
+    try:  # small values keep their JSON type, if they have one
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return text
 
 
 async def handle_api_error(request: Request, exc: ApiError) -> JSONResponse:

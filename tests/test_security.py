@@ -340,3 +340,15 @@ def test_omr_user_disable_list_and_enable(tmp_path, db_url, capsys):
     assert omr_main(["user", "disable", "nobody", *db]) == 2
     assert omr_main(["user", "enable", "reviewer1", *db]) == 0
     assert TestClient(app).get("/api/me", headers=_h(tok["reviewer"])).status_code == 200
+
+
+def test_a_json_body_sent_as_text_is_a_422_that_echoes_text(tmp_path):
+    """A body FastAPI cannot parse reaches the 422 handler as bytes; the answer is still JSON (the fuzz found a 500)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "d", start_workers=False))) as c:
+        r = c.post("/api/login", content=b'{"name": "", "token": ""}', headers={"content-type": "text/plain"})
+        assert r.status_code == 422 and r.json()["detail"][0]["input"] == '{"name": "", "token": ""}'

@@ -1,6 +1,7 @@
 """The review queue: claim, show, decide, undo; every change audited."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -150,7 +151,8 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef
         raise ApiError(422, "say which queue: batch=ID or round=R")
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
-    skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if x.isascii() and x.isdigit() and int(x) <= DB_INT]
+    # ids of 1 to 10 ASCII digits within what the databases hold; anything else names no item and is skipped
+    skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if re.fullmatch(r"[0-9]{1,10}", x) and 0 < int(x) <= DB_INT]
     item = _claim_next(s, user.name, scope & ReviewItem.round_id.in_(open_rounds()), order,
                        request.app.state.settings.claim_seconds, skip)
     if item is None:
