@@ -112,6 +112,8 @@ def test_print_runs_give_each_agency_its_serials_and_the_response_rate(tmp_path,
         assert [(r["agency"], r["first_serial"], r["last_serial"], r["count"], r["returned"]) for r in runs] == [
             ("SNV", "000001", "000003", 3, 2), ("STP", "000004", "000005", 2, 1)]
         assert runs[0]["response_rate"] == round(2 / 3, 4) and runs[1]["response_rate"] == 0.5
+        ranking = {a["agency"]: a for a in c.get("/api/indices?round=Huế 2026&agencies=true", headers=_h(tok["viewer"])).json()["agencies"]}
+        assert (ranking["SNV"]["printed"], ranking["SNV"]["returned"], ranking["SNV"]["response_rate"]) == (3, 2, round(2 / 3, 4))
         r = c.post(f"/api/review/{flagged[0]['id']}", headers=_h(tok["rv1"]), json={"accept": True, "revision": flagged[0]["revision"]})
         assert r.status_code == 200
         audit = c.get(f"/api/pages/{flagged[0]['page_id']}/audit", headers=_h(tok["viewer"])).json()

@@ -404,6 +404,8 @@ def test_two_marks_are_shown_and_stored_as_invalid_never_as_blank(tmp_path, db_u
         idx = c.get("/api/indices?round=r", headers=_h(tok["viewer"])).json()
         c03 = next(cr for el in idx["elements"] for cr in el["criteria"] if cr["id"] == "c03")
         assert c03["multiple"] == 1 and c03["blank"] == 0 and c03["pending"] == 0 and c03["n"] == 0
+        q = next(q for q in c.get("/api/tallies?round=r", headers=_h(tok["viewer"])).json()["questions"] if q["id"] == "c03")
+        assert (q["multiple"], q["blank"], q["pending"], sum(o["count"] for o in q["options"])) == (1, 0, 0, 0)
         # a free-text question cannot be "invalid"
         r = c.post(f"/api/review/{item['id']}", headers=_h(tok["rv1"]), json={"value": "x", "revision": r.json()["revision"]})
         assert r.status_code == 422

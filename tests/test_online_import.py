@@ -75,6 +75,12 @@ def test_online_answers_are_validated_per_row_and_counted_by_channel(tmp_path, d
         assert c01 == {v: sum(1 for x in truth if x["c01"] == v) for v in {x["c01"] for x in truth}}
         assert by_agency["SNV"].sheets == sum(1 for x in truth if x["agency"] == "SNV")
         assert c.get("/api/indices?round=r", headers=_h(tok["viewer"])).json()["sheets"] == all_.sheets
+        api_online = c.get("/api/indices?round=r&channel=online&agencies=true", headers=_h(tok["viewer"])).json()
+        assert api_online["sheets"] == 23 and api_online["overall"] == online.to_json()["overall"]
+        assert {a["agency"]: a["n"] for a in api_online["agencies"]}["SNV"] == by_agency["SNV"].n
+        t_api = c.get("/api/tallies?round=r&channel=online", headers=_h(tok["viewer"])).json()
+        assert {o["value"]: o["count"] for q in t_api["questions"] if q["id"] == "c01" for o in q["options"] if o["count"]} == c01
+        assert c.get("/api/indices?round=r&channel=fax", headers=_h(tok["viewer"])).status_code == 422
         with c.app.state.factory() as s:  # online rows queue nothing for review
             from service.models import ReviewItem
 

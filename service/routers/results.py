@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from omr.template import load_template
 from service import tallies
+from service.print_runs import response_rates
 from service.deps import AnyUser, SessionDep
 from service.errors import ApiError
 from service.indices import rank_agencies, ranking_to_json
@@ -17,6 +18,8 @@ from service.openapi import file_response
 from service.params import AgencyFilter, BatchFilter, RoundRef, text_query
 from service.queries import EXPORT_FORMATS, resolve_round, round_export
 from service.tally_jsonl import parse_group_filter
+
+Channel = Annotated[str | None, Query(pattern="^(paper|online)$", description="only paper sheets or only online answers")]
 
 router = APIRouter(prefix="/api", tags=["results"])
 
@@ -72,31 +75,33 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
 
 @router.get("/tallies")
 def get_tallies(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFilter = None, batch: BatchFilter = None,
-                period: Period = None, group: Groups = []) -> dict[str, Any]:  # noqa: B006
+                period: Period = None, group: Groups = [], channel: Channel = None) -> dict[str, Any]:  # noqa: B006
     """Counts per single-choice question and option of a round (or one agency's, one batch's, a period's, a
     respondent group's), with the blanks and the answers still waiting for review."""
     r = resolve_round(s, round)
     t = load_template(r.template)
     when, groups = _filters(t, period, group)
-    c = tallies.counts(s, r.id, agency=agency, batch=batch, period=when, groups=groups)
+    c = tallies.counts(s, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel)
     questions = []
     for _, q in t.questions():
         if q.kind not in ("single",):
             continue
-        d = c.get(q.id, {"values": {}, "blank": 0, "pending": 0})
+        d = c.get(q.id, {"values": {}, "blank": 0, "pending": 0, "multiple": 0})
         questions.append({
             "id": q.id, "text": q.text,
             "options": [{"value": o.value, "label": o.label, "count": d["values"].get(o.value, 0)} for o in q.option_list],
-            "blank": d["blank"], "pending": d["pending"],
+            "blank": d["blank"], "pending": d["pending"], "multiple": d["multiple"],
         })
-    return {"round": r.name, "agency": agency, "batch": batch, "period": period, "group": group, "questions": questions,
+    return {"round": r.name, "agency": agency, "batch": batch, "period": period, "group": group, "channel": channel,
+            "questions": questions,
             "pending_review": sum(q["pending"] for q in questions)}
 
 
 @router.get("/indices")
 def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFilter = None,
                 agencies: Annotated[bool, Query(description="add every agency's indices, ranked, under the same filters")] = False,
-                batch: BatchFilter = None, period: Period = None, group: Groups = []) -> dict[str, Any]:  # noqa: B006
+                batch: BatchFilter = None, period: Period = None, group: Groups = [],  # noqa: B006
+                channel: Channel = None) -> dict[str, Any]:
     """The round's satisfaction indices (or one agency's), overall, per element and per criterion, with the n
     behind each; ``agencies=true`` adds every agency's, ranked (with the same filters)."""
     r = resolve_round(s, round)
@@ -104,11 +109,15 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
     if t.indices is None:
         raise ApiError(422, f"template {t.id} defines no indices")
     when, groups = _filters(t, period, group)
-    out = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups).to_json()
+    out = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel).to_json()
     if agency is None and agencies:
-        per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups)
+        per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups, channel=channel)
         out["agencies"] = ranking_to_json(rank_agencies(per)) if per else []
-    out.update(round=r.name, agency=agency, batch=batch, period=period, group=group)
+        rates = response_rates(s, r.id)
+        for a in out["agencies"]:  # printed through the service: returned / printed per agency
+            if (rate := rates.get(a.get("agency") or "")) is not None:
+                a.update(printed=rate["printed"], returned=rate["returned"], response_rate=rate["response_rate"])
+    out.update(round=r.name, agency=agency, batch=batch, period=period, group=group, channel=channel)
     return out
 
 
