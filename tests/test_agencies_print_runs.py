@@ -118,3 +118,38 @@ def test_print_runs_give_each_agency_its_serials_and_the_response_rate(tmp_path,
         assert r.status_code == 200
         audit = c.get(f"/api/pages/{flagged[0]['page_id']}/audit", headers=_h(tok["viewer"])).json()
         assert audit[-1]["action"] == "accept serial"
+
+
+def test_a_closed_round_takes_no_uploads_or_decisions_and_reopening_is_audited(tmp_path, db_url, clean_scans):
+    from tests.test_integrity import _items, _upload
+
+    scans = sorted(p for p in clean_scans.iterdir() if p.name.startswith("hue-2017"))
+    with _client(tmp_path, db_url) as c:
+        tok = _tokens(c)
+        c.post("/api/agencies/import", headers=_h(tok["admin"]), files={"file": ("a.csv", AGENCIES_CSV.encode())})
+        r = c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "r", "template": "hue-2017", "targets": {"SNV": 300}})
+        assert r.status_code == 201 and r.json()["targets"] == {"SNV": 300} and r.json()["state"] == "open"
+        rid = r.json()["id"]
+        assert c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "x", "template": "hue-2017",
+                                                                  "targets": {"NOPE": 1}}).status_code == 422
+        b = _wait(c, tok["op"], _upload(c, tok["op"], scans[:1], "r"))
+        items = _items(c, tok["rv1"], b["id"])
+        before = c.get("/api/indices?round=r", headers=_h(tok["viewer"])).json()
+        assert c.patch(f"/api/rounds/{rid}", headers=_h(tok["op"]), json={"state": "closed"}).status_code == 403
+        r = c.patch(f"/api/rounds/{rid}", headers=_h(tok["admin"]), json={"state": "closed"})
+        assert r.status_code == 200 and r.json()["state"] == "closed"
+        up = c.post("/api/batches", headers=_h(tok["op"]), data={"round": "r"}, files=[("files", (scans[1].name, scans[1].read_bytes()))])
+        assert up.status_code == 409 and "closed" in up.json()["detail"]
+        assert c.get(f"/api/review/next?batch={b['id']}", headers=_h(tok["rv2"])).status_code == 204
+        if items:
+            d = c.post(f"/api/review/{items[0]['id']}", headers=_h(tok["rv1"]), json={"value": None, "revision": items[0]["revision"]})
+            assert d.status_code == 409
+        assert c.get("/api/indices?round=r", headers=_h(tok["viewer"])).json() == before  # frozen
+        assert c.patch(f"/api/rounds/{rid}", headers=_h(tok["admin"]), json={"state": "open"}).json()["state"] == "open"
+        assert c.post("/api/batches", headers=_h(tok["op"]), data={"round": "r"},
+                      files=[("files", (scans[1].name, scans[1].read_bytes()))]).status_code == 201
+        from service.models import AuditEntry
+
+        with c.app.state.factory() as s:
+            acts = [a.action for a in s.query(AuditEntry).order_by(AuditEntry.id) if "round" in a.action]
+        assert acts == ["close round", "reopen round"]
