@@ -125,7 +125,8 @@ def read_fields(
     trusted: every field goes to a reviewer, and ``warnings`` says why."""
     geo = layout(template).pages[page - 1]
     boxed = [f for f in geo.fields if f.kind != "text"]
-    measured = [marks.measure_field(aligned, f) for f in boxed]
+    printed = marks.printed_lines(geo)
+    measured = [marks.measure_field(aligned, f, printed) for f in boxed]
     flat = marks.calibrate([m for ms in measured for m in ms])
     share = marks.located_share(flat)
     misplaced = share < defs.MIN_LOCATED_SHARE
