@@ -172,6 +172,11 @@ def _choose_many(boxes: list[BoxClass]) -> tuple[list[int] | None, str, float, s
     if marked and filled:
         conf = min([conf] + [b.solidity for b in marked + filled])
         reason = "correction"
+    if len(boxes) >= 3 and not any(b.kind == "empty" for b in boxes):
+        fills = sorted(b.m.fill for b in boxes)
+        if fills[0] * defs.ALIKE_FILL_RATIO >= fills[-2]:
+            # ink in every box, all but one at most alike: shading, a dark background or a blur, not marks
+            return sorted(b.m.option.value for b in chosen) or None, "uncertain", min(conf, 0.3), "every box reads alike"
     if marginal:
         reason = _marginal_reason(marginal[0])
         values = sorted(b.m.option.value for b in chosen + marginal)

@@ -22,6 +22,8 @@ REFINE_SEARCH_MM = 1.6  # how far a box's printed border is searched around its 
 MIN_LOCATED_SHARE = 0.5  # a page finding fewer printed box borders than this is misplaced: every field to review
 
 # --- marks ---------------------------------------------------------------
+SHADING_KERNEL_MM = 7.0  # the paper's own level: ink (box borders, text, marks) narrower than this is closed over
+SHADING_MIN_RANGE = 0.10  # the aligned page's paper varies by more than this share: divided by it before measuring
 INTERIOR_INSET_MM = 0.75  # measure inside the printed border, this far in from its outer edge
 RING_INNER_MM = 0.9  # the ring outside a box, for a mark drawn around it and for the paper level
 RING_OUTER_MM = 1.8
@@ -48,6 +50,7 @@ THROUGH_AXIS_DEG = 30.0  # how far that line may turn from the direction the ink
 THROUGH_RULE_TOL_MM = 0.4  # a printed rule is masked this far either side of where the layout draws it
 
 # --- decisions -----------------------------------------------------------
+ALIKE_FILL_RATIO = 1.6  # a multiple-choice field with ink in every box, all but one within this ratio: background, to review
 ACCEPT_CONFIDENCE = 0.75  # a field below this goes to a reviewer
 TEXT_INK_MM2 = 2.0  # ink (printed rules removed) in a free-text area that counts as writing: a short word
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from omr import align, decide, defs, identify, marks, streaks, text_fields
+from omr import align, decide, defs, identify, marks, shading, streaks, text_fields
 from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
 from omr.layout import layout
@@ -94,7 +94,8 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     if not 1 <= ident.page <= template.page_count:
         res.status, res.error = "unrecognized", f"form '{ident.template}' has no page {ident.page}"
         return PageOutput(res, aligned)
-    res.fields = read_fields(aligned, template, ident.page, options, warnings=res.warnings)
+    flat, _ = shading.flatten(aligned)  # after the QR code is read: its dark square is no paper to divide by
+    res.fields = read_fields(flat, template, ident.page, options, warnings=res.warnings)
     res.status = "ok"
     return PageOutput(res, aligned)
 
