@@ -70,11 +70,13 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         return PageOutput(res)
     aligned = fit.warp(image)
     res.alignment_quality = fit.quality
-    ident = identify.qr_from_aligned(aligned)
+    ident = identify.qr_fast(aligned)
     how = "qr"
-    if ident is None:  # a low-resolution photo: the code's region again, sampled finely from the scan
-        ident = identify.decode_qr(fit.warp_region(image, *identify.QR_REGION, px_per_mm=16.0))
-    if ident is None:
+    if ident is None:  # a photo, a 1-bit scan: the code's region sampled from the scan at a fixed module size
+        ident = identify.qr_rectified(fit.warp_region(image, *identify.QR_REGION, px_per_mm=identify.QR_RECTIFIED_PX_PER_MM))
+    if ident is None:  # OpenCV's detectors with their variants, on the region only
+        ident = identify.qr_from_aligned(aligned)
+    if ident is None and fit.quality < 0.5:  # the fit may have put the code elsewhere: look everywhere
         ident = identify.decode_qr(image)
     if ident is None and options.ocr:
         ident = identify.ocr_footer(aligned)
