@@ -15,7 +15,8 @@ import numpy.typing as npt
 from omr import tesseract
 from omr.errors import ExternalToolError
 from omr.identity import PageIdentity, parse_payload
-from omr.layout import CONTENT_LEFT, PX_PER_MM, QR_SIZE, QR_X, QR_Y
+from omr import idrow
+from omr.layout import CONTENT_LEFT, ID_ROW_X, ID_ROW_Y, PX_PER_MM, QR_SIZE, QR_X, QR_Y, IdRow
 from omr.template import list_templates, load_template
 
 GrayImage = npt.NDArray[np.uint8]
@@ -97,6 +98,25 @@ def qr_rectified(crop: GrayImage) -> PageIdentity | None:
         blurred = cv2.GaussianBlur(crop, (0, 0), 2.0)
         ident = _zxing(cv2.addWeighted(crop, 2.0, blurred, -1.0, 0))
     return ident
+
+
+def from_id_row(aligned: GrayImage, page: int) -> PageIdentity | None:
+    """Layout 2's identity row (template code, serial, check) with the page from the markers."""
+    got = idrow.read_row(aligned, IdRow(ID_ROW_X, ID_ROW_Y, idrow.ID_ROW_CELLS))
+    if got is None:
+        return None
+    code, serial = got
+    matches = []
+    for tid in list_templates():
+        try:
+            t = load_template(tid)
+        except Exception:  # noqa: BLE001 - a broken template must not break identification
+            continue
+        if idrow.template_code(t.id, t.version) == code:
+            matches.append(t)
+    if len(matches) != 1 or not 1 <= page <= matches[0].page_count:
+        return None  # no installed template, or two with the same code: a person says which
+    return PageIdentity(matches[0].id, matches[0].version, page, serial, None)
 
 
 def _norm(s: str) -> str:
