@@ -48,7 +48,8 @@ from omr.template import load_template  # noqa: E402
 
 DPI = int(os.environ.get("OMR_BENCH_DPI", "300"))  # --dpi sets it for the worker processes too
 WRITE_DIR = os.environ.get("OMR_BENCH_WRITE", "")  # --write: keep every degraded scan (for bench_speed.py)
-OCR = os.environ.get("OMR_BENCH_OCR", "0") == "1"  # --ocr: the printed footer as the last fallback, as omr scan does
+OCR = os.environ.get("OMR_BENCH_OCR", "0") == "1"
+LAYOUT = int(os.environ.get("OMR_BENCH_LAYOUT", "0"))  # --layout: print the forms with this layout version (0: the default)  # --ocr: the printed footer as the last fallback, as omr scan does
 PPM = DPI / 25.4
 TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
 STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribble_fill", "pencil_light", "red_cross",
@@ -72,7 +73,8 @@ def _blank_page(template: str, page: int) -> np.ndarray:
         from omr.render import render_pdf
 
         buf = io.BytesIO()
-        render_pdf(load_template(template), buf, sheets=1, first_serial=777001, agency="RB")
+        kw = {"layout_version": LAYOUT} if LAYOUT else {}
+        render_pdf(load_template(template), buf, sheets=1, first_serial=777001, agency="RB", **kw)
         for i, pil in enumerate(convert_from_bytes(buf.getvalue(), dpi=DPI), start=1):
             _PAGES[(template, i)] = cv2.cvtColor(np.array(pil), cv2.COLOR_RGB2BGR)
     return _PAGES[key].copy()
@@ -435,8 +437,10 @@ def main() -> int:
     ap.add_argument("--dpi", type=int, default=DPI, help="scan resolution (the form is rasterised at it)")
     ap.add_argument("--write", default="", help="also write every degraded scan into this folder")
     ap.add_argument("--ocr", action="store_true", help="read the printed footer when the codes fail (as omr scan does)")
+    ap.add_argument("--layout", type=int, default=LAYOUT, help="layout version to print the forms with (1: as before issue 12)")
     a = ap.parse_args()
-    if a.dpi != DPI or a.write != WRITE_DIR or a.ocr != OCR:  # the workers import this module afresh: hand them the settings
+    if a.dpi != DPI or a.write != WRITE_DIR or a.ocr != OCR or a.layout != LAYOUT:
+        os.environ["OMR_BENCH_LAYOUT"] = str(a.layout)  # the workers import this module afresh: hand them the settings
         os.environ["OMR_BENCH_DPI"] = str(a.dpi)
         os.environ["OMR_BENCH_WRITE"] = a.write
         os.environ["OMR_BENCH_OCR"] = "1" if a.ocr else "0"
@@ -468,7 +472,7 @@ def main() -> int:
     for d in by_deg.values():
         for key, v in d.items():
             tot[key] += v
-    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, {time.time() - t0:.0f} s")
+    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, layout {LAYOUT or 'default'}, {time.time() - t0:.0f} s")
     print(f"pages not read: {tot['not_read']}; fields {tot['fields']}: wrongly accepted {tot['wrong']} "
           f"({100 * tot['wrong'] / max(1, tot['fields']):.3f}%, of which read as blank {tot['wrong_blank']}), "
           f"sent to review {tot['review']} ({100 * tot['review'] / max(1, tot['fields']):.2f}%)\n")

@@ -54,6 +54,25 @@ def decode_qr(img: GrayImage) -> PageIdentity | None:
     return None
 
 
+PAGE_SEARCH_LONG_SIDE = 2400  # a whole page is searched for a code at most this large (~290 dpi on A4)
+
+
+def qr_anywhere(image: GrayImage) -> PageIdentity | None:
+    """A code anywhere on a page that could not be placed (no markers, a poor fit): zxing-cpp,
+    then OpenCV, on the page scaled to at most ``PAGE_SEARCH_LONG_SIDE`` (bounded cost)."""
+    h, w = image.shape
+    f = min(1.0, PAGE_SEARCH_LONG_SIDE / max(h, w))
+    small = cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else image
+    ident = _zxing(small)
+    if ident is None:
+        try:
+            text, _, _ = _QR.detectAndDecode(small)
+        except cv2.error:
+            text = ""
+        ident = parse_payload(text) if text else None
+    return ident
+
+
 QR_MARGIN = 4.0
 QR_REGION = (QR_X - QR_MARGIN, QR_Y - QR_MARGIN, QR_SIZE + 2 * QR_MARGIN, QR_SIZE + 2 * QR_MARGIN)  # mm
 
@@ -124,6 +143,9 @@ def _norm(s: str) -> str:
     return "".join(ch for ch in s if ch.isalnum() or ch in "-|·.:/ ")
 
 
+FOOTER_OCR_TIMEOUT_S = 10.0  # the last fallback is bounded (tesseract reads a footer in ~0.5-1 s on an idle core; half the free-text limit)
+
+
 def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
     """Read the printed serial, page number and template id from the footer with tesseract."""
     try:
@@ -131,7 +153,7 @@ def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
             return None
         band = _crop(aligned, CONTENT_LEFT - 2, 274.0, QR_X - CONTENT_LEFT, 19.0)
         big = cv2.resize(band, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
-        text = tesseract.read_text(big, lang="vie", psm=6)
+        text = tesseract.read_text(big, lang="vie", psm=6, timeout=FOOTER_OCR_TIMEOUT_S)
     except ExternalToolError:
         return None
     t = _norm(text)

@@ -60,7 +60,7 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     found, layout_version, marker_page = align.page_markers(align.find_markers(image))
     fit = align.fit(found)
     if fit is None or fit.quality <= 0.0:
-        ident = identify.decode_qr(image)
+        ident = identify.qr_anywhere(image)
         res.status = "unrecognized"
         if ident:
             _set_identity(res, ident, "qr")
@@ -80,7 +80,7 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         ident = identify.from_id_row(aligned, marker_page)
         how = "marks"
     if ident is None and fit.quality < 0.5:  # the fit may have put the code elsewhere: look everywhere
-        ident = identify.decode_qr(image)
+        ident = identify.qr_anywhere(image)
         how = "qr"
     if ident is None and options.ocr:
         ident = identify.ocr_footer(aligned)
