@@ -1,6 +1,7 @@
 """Robustness on marks and scanners the sample generator never makes.
 
     .venv/bin/python benchmarks/bench_robustness.py [--pages 800] [--seed 11] [--workers 2] [--dpi 300]
+        [--only hard|CONDITION,...] [--layout 1|2] [--write DIR] [--ocr]
 
 `samples/generate.py` is what the engine was developed against; this script is
 its independent check. It shares nothing with the generator but the printed
@@ -18,7 +19,19 @@ form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
   direction, a phone's shadow across half the page, colour JPEG at quality 25,
   a photocopy of the filled sheet (scaled, darker, toner speckle), and a phone
   photo of a sheet that curls (a bend no homography models), and forms
-  printed on pink, yellow, blue or green paper, scanned in colour.
+  printed on pink, yellow, blue or green paper, scanned in colour;
+* the field report of issue 12: phone photos as a messaging app sends them
+  (`phone_photo`: ~1650 x 2340 px, perspective, light falling off, a lamp's
+  spot, a soft shadow, blur, sensor noise, JPEG 40-75), 1-bit scans at 200 dpi
+  with the scanner's fixed threshold (`threshold_1bit`, G4), and notes stroked
+  through the rows (`stray_strokes`: a third of the fields get a wobbling
+  polyline along the row or across one box, some beside a solidly filled
+  answer); `--only hard` runs these with `clean` and `dither_1bit`.
+
+`--layout 1` prints the forms as before layout 2 (no identity row); `--write DIR`
+keeps every degraded scan for `bench_speed.py`; `--ocr` lets the printed footer
+be read when the codes fail. CPU per page is the reading process's CPU time
+(`time.process_time`) for `process_page`, per condition, against clean pages.
 
 Every page goes through `omr.pipeline.process_page` (no OCR). A field is
 wrongly accepted when it comes out `answered` or `blank` with a value that is

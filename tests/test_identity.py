@@ -113,3 +113,16 @@ def test_every_single_bit_error_is_caught():
     assert idrow.decode_bits(word) == (idrow.template_code("sipas-2017", 1), "123456")
     for i in range(idrow.ID_ROW_BITS):
         assert idrow.decode_bits(word ^ (1 << i)) is None, i
+
+
+def test_a_page_that_cannot_be_placed_still_names_its_sheet(pages):
+    """Three markers hidden (a stain, a torn corner): the page is not read, but its code is found anywhere."""
+    from omr.layout import MARKER_INSET, MARKER_SIZE, PAGE_H, PAGE_W
+
+    img = cv2.resize(pages[2], None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)  # a 400-dpi scan: searched scaled down
+    ppm = 2 * PPM
+    for x, y in ((MARKER_INSET, MARKER_INSET), (PAGE_W - MARKER_INSET - MARKER_SIZE, MARKER_INSET), (MARKER_INSET, PAGE_H - MARKER_INSET - MARKER_SIZE)):
+        cv2.rectangle(img, (int((x - 1) * ppm), int((y - 1) * ppm)), (int((x + MARKER_SIZE + 1) * ppm), int((y + MARKER_SIZE + 1) * ppm)), 255, -1)
+    r = read(img)
+    assert r.status == "unrecognized" and "cannot be placed" in r.error
+    assert (r.template, r.sheet, r.agency) == ("mini-form", "004711", "SNV")
