@@ -85,8 +85,8 @@ def _through_stroke(
     The ink connected to the box interior (through the box's own border, across printed
     rules) is followed out to ``THROUGH_WINDOW_MM``; its parts further than
     ``THROUGH_BEYOND_MM`` outside the box are sorted by direction from the box centre into
-    eight sectors. A stroke through the box is a line inside it and reaches out in two
-    opposite sectors along that line; a big cross reaches out as far, but inside the box it
+    eight sectors. A stroke through the box is a line inside it and reaches out on two
+    (nearly: 135 degrees or more apart) opposite sides along that line; a big cross reaches out as far, but inside the box it
     is two crossing lines, not one; a tick reaches out one way only."""
     H, W = gray.shape
     win = defs.THROUGH_WINDOW_MM * PX_PER_MM
@@ -149,10 +149,16 @@ def _through_stroke(
     ang = np.arctan2(ys[far] - (by + bh / 2), xs[far] - (bx + bw / 2))
     sectors = np.bincount(((np.round(ang / (np.pi / 4))).astype(int)) % 8, minlength=8)
     present = sectors >= defs.THROUGH_MIN_FAR_PX
-    for k in range(4):
-        off = abs((axis - 45.0 * k + 90.0) % 180.0 - 90.0)  # the line inside points the way the ink goes on
-        if present[k] and present[k + 4] and off <= defs.THROUGH_AXIS_DEG:
-            return True
+    unit = [np.array([np.cos(np.pi / 4 * k), np.sin(np.pi / 4 * k)]) for k in range(8)]
+    for a in range(8):
+        for d in (3, 4, 5):  # out on (nearly) opposite sides: a stroke may bend as it crosses
+            b = (a + d) % 8
+            if not (present[a] and present[b]):
+                continue
+            v = unit[a] - unit[b]
+            way = float(np.degrees(np.arctan2(v[1], v[0]))) % 180.0
+            if abs((axis - way + 90.0) % 180.0 - 90.0) <= defs.THROUGH_AXIS_DEG:  # the line inside points the way it goes on
+                return True
     return False
 
 

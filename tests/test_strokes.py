@@ -143,3 +143,13 @@ def test_a_tick_whose_long_arm_leaves_the_box_is_still_an_answer(mini, blank, tm
     fields = read(img, tmp_path)
     assert (fields["c02"].value, fields["c02"].status) == (5, "answered")
     assert (fields["do_tuoi"].value, fields["do_tuoi"].status) == (3, "answered")
+
+
+def test_a_stroke_that_bends_as_it_crosses_a_box_is_found(mini, blank, tmp_path):
+    """In from below on the left, out to the right: not straight across, still through."""
+    img = blank.copy()
+    solid(img, _box(mini, "c01", 1))
+    x, y, w, h = _box(mini, "c01", 3)
+    pen_line(img, [(x - 5.5, y + h + 2.5), (x - 1.0, y + h * 0.7), (x + w * 0.5, y + h * 0.45), (x + w + 6.0, y + h * 0.1)], seed=11)
+    r = read(img, tmp_path)["c01"]
+    assert r.status == "uncertain" and "stray stroke through box" in r.reason and r.value == 1
