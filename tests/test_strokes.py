@@ -150,6 +150,6 @@ def test_a_stroke_that_bends_as_it_crosses_a_box_is_found(mini, blank, tmp_path)
     img = blank.copy()
     solid(img, _box(mini, "c01", 1))
     x, y, w, h = _box(mini, "c01", 3)
-    pen_line(img, [(x - 5.5, y + h + 2.5), (x - 1.0, y + h * 0.7), (x + w * 0.5, y + h * 0.45), (x + w + 6.0, y + h * 0.1)], seed=11)
+    pen_line(img, [(x - 4.5, y + h + 5.0), (x - 0.5, y + h * 0.75), (x + w * 0.5, y + h * 0.45), (x + w + 6.0, y + h * 0.1)], seed=11)
     r = read(img, tmp_path)["c01"]
     assert r.status == "uncertain" and "stray stroke through box" in r.reason and r.value == 1
