@@ -1,6 +1,7 @@
 """Robustness on marks and scanners the sample generator never makes.
 
     .venv/bin/python benchmarks/bench_robustness.py [--pages 800] [--seed 11] [--workers 2] [--dpi 300]
+        [--only hard|CONDITION,...] [--layout 1|2] [--write DIR] [--ocr]
 
 `samples/generate.py` is what the engine was developed against; this script is
 its independent check. It shares nothing with the generator but the printed
@@ -18,7 +19,19 @@ form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
   direction, a phone's shadow across half the page, colour JPEG at quality 25,
   a photocopy of the filled sheet (scaled, darker, toner speckle), and a phone
   photo of a sheet that curls (a bend no homography models), and forms
-  printed on pink, yellow, blue or green paper, scanned in colour.
+  printed on pink, yellow, blue or green paper, scanned in colour;
+* the field report of issue 12: phone photos as a messaging app sends them
+  (`phone_photo`: ~1650 x 2340 px, perspective, light falling off, a lamp's
+  spot, a soft shadow, blur, sensor noise, JPEG 40-75), 1-bit scans at 200 dpi
+  with the scanner's fixed threshold (`threshold_1bit`, G4), and notes stroked
+  through the rows (`stray_strokes`: a third of the fields get a wobbling
+  polyline along the row or across one box, some beside a solidly filled
+  answer); `--only hard` runs these with `clean` and `dither_1bit`.
+
+`--layout 1` prints the forms as before layout 2 (no identity row); `--write DIR`
+keeps every degraded scan for `bench_speed.py`; `--ocr` lets the printed footer
+be read when the codes fail. CPU per page is the reading process's CPU time
+(`time.process_time`) for `process_page`, per condition, against clean pages.
 
 Every page goes through `omr.pipeline.process_page` (no OCR). A field is
 wrongly accepted when it comes out `answered` or `blank` with a value that is
@@ -47,12 +60,18 @@ from omr.pipeline import ScanOptions, process_page  # noqa: E402
 from omr.template import load_template  # noqa: E402
 
 DPI = int(os.environ.get("OMR_BENCH_DPI", "300"))  # --dpi sets it for the worker processes too
+WRITE_DIR = os.environ.get("OMR_BENCH_WRITE", "")  # --write: keep every degraded scan (for bench_speed.py)
+OCR = os.environ.get("OMR_BENCH_OCR", "0") == "1"
+LAYOUT = int(os.environ.get("OMR_BENCH_LAYOUT", "0"))  # --layout: print the forms with this layout version (0: the default)  # --ocr: the printed footer as the last fallback, as omr scan does
 PPM = DPI / 25.4
 TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
 STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribble_fill", "pencil_light", "red_cross",
           "green_check", "hatch_correction"]
 DEGRADATIONS = ["clean", "streak_column", "streak_anywhere", "showthrough", "recycled", "overexposed", "dither_1bit",
-                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo", "colored_paper"]
+                "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo", "colored_paper",
+                "phone_photo", "threshold_1bit", "stray_strokes"]
+# The conditions of the field report (issue 12), for --only: office scans, 1-bit at 200 dpi, phone photos, notes across rows
+HARD = ["clean", "phone_photo", "threshold_1bit", "dither_1bit", "stray_strokes"]
 INK = {"black": (30, 30, 30), "blue": (160, 60, 20), "red": (40, 40, 200), "green": (60, 140, 40), "pencil": (165, 165, 165)}
 
 _PAGES: dict[tuple[str, int], np.ndarray] = {}
@@ -67,7 +86,8 @@ def _blank_page(template: str, page: int) -> np.ndarray:
         from omr.render import render_pdf
 
         buf = io.BytesIO()
-        render_pdf(load_template(template), buf, sheets=1, first_serial=777001, agency="RB")
+        kw = {"layout_version": LAYOUT} if LAYOUT else {}
+        render_pdf(load_template(template), buf, sheets=1, first_serial=777001, agency="RB", **kw)
         for i, pil in enumerate(convert_from_bytes(buf.getvalue(), dpi=DPI), start=1):
             _PAGES[(template, i)] = cv2.cvtColor(np.array(pil), cv2.COLOR_RGB2BGR)
     return _PAGES[key].copy()
@@ -145,6 +165,77 @@ def hatch(img: np.ndarray, box: tuple[float, float, float, float], rng: np.rando
     _tapered(img, np.array(pts, float), 0.75, INK["black"], rng)
 
 
+def stray_stroke(img: np.ndarray, f: FieldGeometry, rng: np.random.Generator) -> None:
+    """A respondent's note or arrow running through a field's boxes: not a mark on any one of them.
+
+    Drawn as a wobbling polyline (not the tapered Bezier marks above): most run along the row
+    through several boxes, the rest cross one box on a slant and go on well beyond it."""
+    ink = INK[str(rng.choice(["black", "blue"]))]
+    width = rng.uniform(0.3, 0.6)
+    opts = f.options
+    if rng.random() < 0.6 and len({round(o.box[1]) for o in opts}) < len(opts):  # a row of boxes side by side
+        row = [o for o in opts if abs(o.box[1] - opts[int(rng.integers(0, len(opts)))].box[1]) < 1.0] or opts
+        x0 = min(o.box[0] for o in row) - rng.uniform(4, 14)
+        x1 = max(o.box[0] + o.box[2] for o in row) + rng.uniform(4, 14)
+        yc = row[0].box[1] + row[0].box[3] / 2 + rng.uniform(-1.3, 1.3)
+        n = max(8, int((x1 - x0) / 1.5))
+        xs = np.linspace(x0, x1, n)
+        slope = rng.uniform(-0.03, 0.03)
+        ys = yc + slope * (xs - x0) + rng.uniform(0.2, 0.8) * np.sin(xs / rng.uniform(2.5, 6.0) + rng.uniform(0, 6))
+    else:  # across one box on a slant, like an arrow to a note in the margin
+        o = opts[int(rng.integers(0, len(opts)))]
+        cx, cy = o.box[0] + o.box[2] / 2 + rng.uniform(-0.8, 0.8), o.box[1] + o.box[3] / 2 + rng.uniform(-0.8, 0.8)
+        a = rng.uniform(-1.1, 1.1) + (math.pi / 2 if rng.random() < 0.3 else 0.0)
+        ln = rng.uniform(7, 12)
+        t = np.linspace(-ln, ln, 16)
+        xs = cx + t * math.cos(a) + rng.normal(0, 0.15, len(t))
+        ys = cy + t * math.sin(a) + rng.normal(0, 0.15, len(t))
+    pts = (np.stack([xs, ys], 1) * PPM).astype(np.int32)
+    cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, ink, max(1, int(round(width * PPM))), cv2.LINE_AA)
+
+
+def phone_photo(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A phone photo as a messaging app sends it: ~1650 x 2340 px for the sheet and what lies around it,
+    perspective, light falling off across the sheet, a little blur, sensor noise (JPEG comes after)."""
+    h, w = img.shape[:2]
+    f = 1650 / (w * 1.12)  # the sheet fills ~89% of the photo's width
+    W, H = 1650, 2340
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    sw, sh = w * f, h * f
+    j = lambda: rng.uniform(-0.05, 0.05) * sw  # noqa: E731
+    ox, oy = (W - sw) / 2, (H - sh) / 2
+    dst = np.float32([[ox + j(), oy + j()], [ox + sw + j(), oy + j()], [ox + sw + j(), oy + sh + j()], [ox + j(), oy + sh + j()]])
+    photo = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (W, H), flags=cv2.INTER_AREA,
+                                borderValue=tuple(int(v) for v in rng.uniform(40, 120, 3))).astype(np.float32)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    gx, gy = rng.uniform(-1, 1, 2)
+    ramp = (xx / W - 0.5) * gx + (yy / H - 0.5) * gy  # a linear fall-off ...
+    spot = np.exp(-(((xx / W - rng.uniform(0.2, 0.8)) ** 2) + ((yy / H - rng.uniform(0.2, 0.8)) ** 2)) * rng.uniform(1.5, 4))
+    light = np.clip(0.62 + 0.28 * spot - 0.5 * ramp * rng.uniform(0.5, 1.0), 0.3, 1.0)  # ... and a lamp's spot
+    if rng.random() < 0.6:  # the phone's (or the hand's) shadow: a soft edge across the sheet
+        a = rng.uniform(0, 2 * math.pi)
+        d = (xx / W - 0.5) * math.cos(a) + (yy / H - 0.5) * math.sin(a) - rng.uniform(-0.3, 0.3)
+        light *= 1 - rng.uniform(0.25, 0.45) / (1 + np.exp(-d / rng.uniform(0.01, 0.06)))
+    photo *= light[..., None] * rng.uniform(0.85, 1.0, 3)  # warm or cool white balance
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.7, 1.8))
+    photo += rng.normal(0, rng.uniform(2, 6), photo.shape).astype(np.float32)
+    return np.clip(photo, 0, 255).astype(np.uint8)
+
+
+def threshold_1bit(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 200-dpi 1-bit scan: the scanner's fixed threshold, no dithering, saved as G4."""
+    from PIL import Image
+
+    h, w = img.shape[:2]
+    f = 200 / DPI
+    small = cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (int(w * f), int(h * f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), rng.uniform(0.3, 0.8))
+    bw = (small > rng.uniform(110, 175)).astype(np.uint8) * 255
+    buf = io.BytesIO()
+    Image.fromarray(bw).convert("1", dither=Image.Dither.NONE).save(buf, format="TIFF", compression="group4", dpi=(200, 200))
+    return np.frombuffer(buf.getvalue(), np.uint8)
+
+
 # --- a different scanner ---------------------------------------------------------------------
 
 def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np.ndarray | None,
@@ -172,6 +263,10 @@ def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np
         g = rng.uniform(0.45, 0.6)
         out = 255.0 * (img.astype(np.float32) / 255.0) ** g
         return np.clip(out, 0, 255).astype(np.uint8), "jpg90"
+    if kind == "phone_photo":
+        return phone_photo(img, rng), f"jpg{int(rng.integers(40, 75))}"
+    if kind == "threshold_1bit":
+        return threshold_1bit(img, rng), "raw-tiff"
     if kind == "dither_1bit":
         from PIL import Image
 
@@ -305,15 +400,32 @@ def trial(args: tuple[int, int, str]) -> dict:
     page = int(rng.integers(1, len(geo.pages) + 1))
     img = _blank_page(template, page)
     style = str(rng.choice(STYLES))
+    if style == "pencil_light" and degradation == "threshold_1bit":
+        style = "gel_cross"  # a 1-bit threshold leaves nothing of light pencil to read (scan it in grayscale)
     fields = geo.pages[page - 1].fields
     truth = fill(img, fields, rng, style)
+    if degradation == "stray_strokes":
+        srng = np.random.default_rng(seed * 7_919 + k)  # its own stream: the marks above stay those of every condition
+        for f in fields:
+            if f.kind in ("single", "multiple") and f.id in truth and srng.random() < 0.35:
+                value, st = truth[f.id]
+                if f.kind == "single" and value is not None and srng.random() < 0.35:
+                    # the answer filled solidly (as many people mark), a note through another box beside it
+                    x, y, w, h = next(o.box for o in f.options if o.value == value)
+                    cv2.rectangle(img, (int((x + 0.3) * PPM), int((y + 0.3) * PPM)), (int((x + w - 0.3) * PPM), int((y + h - 0.3) * PPM)), INK["black"], -1)
+                stray_stroke(img, f, srng)
+                truth[f.id] = (value, "stray_across")
     other = _blank_page(template, 3 - page) if len(geo.pages) == 2 else _blank_page(template, 1)
     cols = sorted({round(o.box[0] + o.box[2] / 2, 1) for f in fields for o in f.options})
-    scan, how = degrade(img, degradation, rng, other, cols)
+    scan, how = degrade(img, "clean" if degradation == "stray_strokes" else degradation, rng, other, cols)
+    if WRITE_DIR:
+        ext = {"raw-tiff": ".tif", "png": ".png"}.get(how, ".jpg")
+        data = scan.tobytes() if how == "raw-tiff" else cv2.imencode(ext, scan, [cv2.IMWRITE_JPEG_QUALITY, int(how[3:])] if how.startswith("jpg") else [])[1].tobytes()
+        Path(WRITE_DIR, f"{degradation}-{k:05d}{ext}").write_bytes(data)
     gray = encode_decode(scan, how)
-    t0 = time.perf_counter()
-    out = process_page(gray, source=f"trial{k}", index=0, options=ScanOptions(ocr=False)).result
-    dt = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = process_page(gray, source=f"trial{k}", index=0, options=ScanOptions(ocr=OCR)).result
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rows = []
     for fid, (value, st) in truth.items():
         fr = out.fields.get(fid) if out.status == "ok" else None
@@ -324,7 +436,7 @@ def trial(args: tuple[int, int, str]) -> dict:
         wrong = (not review) and fr.value != value
         rows.append((st, "review" if review else ("wrong" if wrong else "ok"), wrong and fr.status == "blank"))
     return {"degradation": degradation, "template": template, "page_status": out.status, "error": out.error,
-            "rows": rows, "seconds": dt, "k": k, "wrong_ids": [fid for fid, (value, st) in truth.items()
+            "rows": rows, "seconds": dt, "cpu": cpu, "identified_by": out.identified_by, "k": k, "wrong_ids": [fid for fid, (value, st) in truth.items()
                                                                if out.status == "ok" and out.fields[fid].status in ("answered", "blank")
                                                                and out.fields[fid].value != value]}
 
@@ -336,11 +448,19 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", default="", help="comma-separated degradations")
     ap.add_argument("--dpi", type=int, default=DPI, help="scan resolution (the form is rasterised at it)")
+    ap.add_argument("--write", default="", help="also write every degraded scan into this folder")
+    ap.add_argument("--ocr", action="store_true", help="read the printed footer when the codes fail (as omr scan does)")
+    ap.add_argument("--layout", type=int, default=LAYOUT, help="layout version to print the forms with (1: as before issue 12)")
     a = ap.parse_args()
-    if a.dpi != DPI:  # the workers import this module afresh: hand them the resolution
+    if a.dpi != DPI or a.write != WRITE_DIR or a.ocr != OCR or a.layout != LAYOUT:
+        os.environ["OMR_BENCH_LAYOUT"] = str(a.layout)  # the workers import this module afresh: hand them the settings
         os.environ["OMR_BENCH_DPI"] = str(a.dpi)
+        os.environ["OMR_BENCH_WRITE"] = a.write
+        os.environ["OMR_BENCH_OCR"] = "1" if a.ocr else "0"
+        if a.write:
+            Path(a.write).mkdir(parents=True, exist_ok=True)
         os.execv(sys.executable, [sys.executable, *sys.argv])
-    degs = a.only.split(",") if a.only else DEGRADATIONS
+    degs = (HARD if a.only == "hard" else a.only.split(",")) if a.only else DEGRADATIONS
     tasks = [(a.seed, k, degs[k % len(degs)]) for k in range(a.pages)]
     t0 = time.time()
     with ProcessPoolExecutor(a.workers) as pool:
@@ -365,16 +485,25 @@ def main() -> int:
     for d in by_deg.values():
         for key, v in d.items():
             tot[key] += v
-    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, {time.time() - t0:.0f} s")
+    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, layout {LAYOUT or 'default'}, {time.time() - t0:.0f} s")
     print(f"pages not read: {tot['not_read']}; fields {tot['fields']}: wrongly accepted {tot['wrong']} "
           f"({100 * tot['wrong'] / max(1, tot['fields']):.3f}%, of which read as blank {tot['wrong_blank']}), "
           f"sent to review {tot['review']} ({100 * tot['review'] / max(1, tot['fields']):.2f}%)\n")
-    print("| degradation | pages | not read | fields | review | wrong accepted |\n|---|---:|---:|---:|---:|---:|")
+    cpu: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        cpu[r["degradation"]].append(r["cpu"])
+    clean = float(np.median(cpu["clean"])) if cpu.get("clean") else float(np.median([c for v in cpu.values() for c in v]))
+    print(f"CPU per page: clean median {clean:.3f} s; the costliest page {max(r['cpu'] for r in results):.3f} s "
+          f"({max(r['cpu'] for r in results) / clean:.1f}x clean)\n")
+    print("| degradation | pages | not read | fields | review | wrong accepted | CPU/page median | p95 | max (x clean) |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in degs:
         d = by_deg[k]
-        print(f"| {k} | {d['pages']} | {d['not_read']} | {d['fields']} | {100 * d['review'] / max(1, d['fields']):.2f}% | {d['wrong']} |")
+        c = np.array(cpu[k] or [0.0])
+        print(f"| {k} | {d['pages']} | {d['not_read']} | {d['fields']} | {100 * d['review'] / max(1, d['fields']):.2f}% | {d['wrong']} "
+              f"| {np.median(c):.3f} s | {np.percentile(c, 95):.3f} s | {c.max():.3f} s ({c.max() / clean:.1f}x) |")
     print("\n| mark style | fields | review | wrong accepted |\n|---|---:|---:|---:|")
-    for k in STYLES + ["blank"]:
+    for k in STYLES + ["stray_across", "blank"]:
         d = by_style[k]
         print(f"| {k} | {d['fields']} | {100 * d['review'] / max(1, d['fields']):.2f}% | {d['wrong']} |")
     if examples:

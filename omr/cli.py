@@ -47,7 +47,7 @@ def _cmd_form_render(args: argparse.Namespace) -> int:
         raise OmrError("--sheets must be at least 1")
     t = load_template(args.template)
     try:
-        pages = render_pdf(t, args.out, sheets=args.sheets, first_serial=args.first_serial, agency=args.agency)
+        pages = render_pdf(t, args.out, sheets=args.sheets, first_serial=args.first_serial, agency=args.agency, layout_version=args.layout)
     except ValueError as exc:
         raise OmrError(str(exc)) from None
     first, last = pages[0].serial, pages[-1].serial
@@ -59,7 +59,7 @@ def _cmd_form_geometry(args: argparse.Namespace) -> int:
     from omr.layout import geometry
     from omr.template import load_template
 
-    json.dump(geometry(load_template(args.template)), sys.stdout, ensure_ascii=False, indent=1 if args.pretty else None)
+    json.dump(geometry(load_template(args.template), args.layout), sys.stdout, ensure_ascii=False, indent=1 if args.pretty else None)
     sys.stdout.write("\n")
     return 0
 
@@ -84,10 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     fr.add_argument("--sheets", type=int, default=1, help="how many sheets (respondents) to print")
     fr.add_argument("--first-serial", type=int, default=1, help="serial of the first sheet")
     fr.add_argument("--agency", help="agency code printed and encoded on every page")
+    fr.add_argument("--layout", type=int, choices=(1, 2), default=2, help="layout version (1: as printed before identity rows; default 2)")
     fr.set_defaults(func=_cmd_form_render)
     fg = fsub.add_parser("geometry", help="print the position of every box as JSON (mm)")
     fg.add_argument("template")
     fg.add_argument("--pretty", action="store_true", help="indent the JSON")
+    fg.add_argument("--layout", type=int, choices=(1, 2), default=2, help="layout version (default 2)")
     fg.set_defaults(func=_cmd_form_geometry)
 
     sc = sub.add_parser("scan", help="read scanned pages into JSON lines")

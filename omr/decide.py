@@ -42,6 +42,8 @@ def _conf(margin: float) -> float:
 
 def classify(m: BoxMeasure) -> BoxClass:
     f, s = m.fill, m.span
+    if m.through:  # a stroke passing through: something a person must look at, never a mark
+        return BoxClass(m, "marginal", 0.5, 0.5)
     solidity = _conf(abs(f - defs.FILLED_FILL) / defs.SOLIDITY_BAND)
     if f >= defs.FILLED_FILL:
         return BoxClass(m, "filled", 1.0, solidity)
@@ -142,6 +144,18 @@ def decide_field(field: FieldGeometry, measures: list[BoxMeasure]) -> FieldResul
         value, status, conf, reason = _choose_code(boxes, field.digits or 1)
     else:
         raise ValueError(f"decide_field: {field.kind} fields have no boxes")
+    through = [b for b in boxes if b.m.through]
+    if through:
+        # a note or an arrow running through a box is no answer, and no correction stroke either
+        # (a fill beside it is not cancelled by it): a person reads the row
+        status = "multiple" if status == "multiple" else "uncertain"
+        conf = min(conf, 0.4)
+        crossed = {b.m.option.value for b in through}
+        if field.kind == "single" and value in crossed:
+            value = None  # the stroke's box is no suggestion
+        elif field.kind == "multiple" and isinstance(value, list):
+            value = [v for v in value if v not in crossed] or None
+        reason = "stray stroke through box" + (f"; {reason}" if reason else "")
     if status in ("answered", "blank") and conf < defs.ACCEPT_CONFIDENCE:
         status = "uncertain"
         reason = reason or "low contrast"
@@ -158,6 +172,11 @@ def _choose_many(boxes: list[BoxClass]) -> tuple[list[int] | None, str, float, s
     if marked and filled:
         conf = min([conf] + [b.solidity for b in marked + filled])
         reason = "correction"
+    if len(boxes) >= 3 and not any(b.kind == "empty" for b in boxes):
+        fills = sorted(b.m.fill for b in boxes)
+        if fills[0] * defs.ALIKE_FILL_RATIO >= fills[-2]:
+            # ink in every box, all but one at most alike: shading, a dark background or a blur, not marks
+            return sorted(b.m.option.value for b in chosen) or None, "uncertain", min(conf, 0.3), "every box reads alike"
     if marginal:
         reason = _marginal_reason(marginal[0])
         values = sorted(b.m.option.value for b in chosen + marginal)

@@ -22,6 +22,8 @@ REFINE_SEARCH_MM = 1.6  # how far a box's printed border is searched around its 
 MIN_LOCATED_SHARE = 0.5  # a page finding fewer printed box borders than this is misplaced: every field to review
 
 # --- marks ---------------------------------------------------------------
+SHADING_KERNEL_MM = 7.0  # the paper's own level: ink (box borders, text, marks) narrower than this is closed over
+SHADING_MIN_RANGE = 0.10  # the aligned page's paper varies by more than this share: divided by it before measuring
 INTERIOR_INSET_MM = 0.75  # measure inside the printed border, this far in from its outer edge
 RING_INNER_MM = 0.9  # the ring outside a box, for a mark drawn around it and for the paper level
 RING_OUTER_MM = 1.8
@@ -37,8 +39,18 @@ FILLED_FILL = 0.72  # at or above: a solidly filled box (a cancelled choice besi
 SOLIDITY_BAND = 0.2  # within this of FILLED_FILL a box may be a thick felt-tip cross (0.6-0.8) or a fill: a
                      # correction resting on it is not sure (wider, and genuine scribbled fills of 0.85 go to review too)
 RING_MARK_FILL = 0.10  # ink over this share of the ring with an empty interior: a ring drawn around
+# A stroke through a box (a note running across the row, an arrow): ink connected to the interior that
+# reaches further than THROUGH_BEYOND_MM outside the box in two opposite directions, and is one line inside
+# it, along those directions (a cross much bigger than the box reaches out as far, but is two lines). Never an answer.
+THROUGH_WINDOW_MM = 6.0  # how far around the box the stroke is followed
+THROUGH_BEYOND_MM = 2.5  # a cross overshooting a 5 mm box ends ~1.4 mm outside; a note goes on to the next box
+THROUGH_MIN_FAR_PX = 10  # pixels of the stroke a direction needs (aligned page px: ~1.2 mm of a thin line)
+THROUGH_MAX_ROUNDNESS = 0.2  # the interior ink's spread across its main line over the spread along it (a line: < 0.1, a cross: ~1)
+THROUGH_AXIS_DEG = 30.0  # how far that line may turn from the direction the ink goes on in
+THROUGH_RULE_TOL_MM = 0.4  # a printed rule is masked this far either side of where the layout draws it
 
 # --- decisions -----------------------------------------------------------
+ALIKE_FILL_RATIO = 1.6  # a multiple-choice field with ink in every box, all but one within this ratio: background, to review
 ACCEPT_CONFIDENCE = 0.75  # a field below this goes to a reviewer
 TEXT_INK_MM2 = 2.0  # ink (printed rules removed) in a free-text area that counts as writing: a short word
 

@@ -15,7 +15,8 @@ import numpy.typing as npt
 from omr import tesseract
 from omr.errors import ExternalToolError
 from omr.identity import PageIdentity, parse_payload
-from omr.layout import CONTENT_LEFT, PX_PER_MM, QR_SIZE, QR_X, QR_Y
+from omr import idrow
+from omr.layout import CONTENT_LEFT, ID_ROW_X, ID_ROW_Y, PX_PER_MM, QR_SIZE, QR_X, QR_Y, IdRow
 from omr.template import list_templates, load_template
 
 GrayImage = npt.NDArray[np.uint8]
@@ -53,6 +54,25 @@ def decode_qr(img: GrayImage) -> PageIdentity | None:
     return None
 
 
+PAGE_SEARCH_LONG_SIDE = 2400  # a whole page is searched for a code at most this large (~290 dpi on A4)
+
+
+def qr_anywhere(image: GrayImage) -> PageIdentity | None:
+    """A code anywhere on a page that could not be placed (no markers, a poor fit): zxing-cpp,
+    then OpenCV, on the page scaled to at most ``PAGE_SEARCH_LONG_SIDE`` (bounded cost)."""
+    h, w = image.shape
+    f = min(1.0, PAGE_SEARCH_LONG_SIDE / max(h, w))
+    small = cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else image
+    ident = _zxing(small)
+    if ident is None:
+        try:
+            text, _, _ = _QR.detectAndDecode(small)
+        except cv2.error:
+            text = ""
+        ident = parse_payload(text) if text else None
+    return ident
+
+
 QR_MARGIN = 4.0
 QR_REGION = (QR_X - QR_MARGIN, QR_Y - QR_MARGIN, QR_SIZE + 2 * QR_MARGIN, QR_SIZE + 2 * QR_MARGIN)  # mm
 
@@ -62,9 +82,68 @@ def qr_from_aligned(aligned: GrayImage) -> PageIdentity | None:
     return decode_qr(np.ascontiguousarray(crop))
 
 
+def qr_fast(aligned: GrayImage) -> PageIdentity | None:
+    """The one cheap try on a clean scan: OpenCV's fast detector on the code's place in the aligned page."""
+    crop = np.ascontiguousarray(_crop(aligned, *QR_REGION))
+    try:
+        text, _, _ = _QR_FAST.detectAndDecode(crop)
+    except cv2.error:
+        return None
+    return parse_payload(text) if text else None
+
+
+# The code's place sampled straight from the scan at this resolution: ~4.9 px a module (0.49 mm)
+# whatever the scan's own resolution, the size zxing's detector reads best.
+QR_RECTIFIED_PX_PER_MM = 10.0
+
+
+def _zxing(img: GrayImage) -> PageIdentity | None:
+    try:
+        import zxingcpp
+    except ImportError:  # an install without it still reads with OpenCV alone
+        return None
+    for b in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_downscale=False):
+        ident = parse_payload(b.text)
+        if ident:
+            return ident
+    return None
+
+
+def qr_rectified(crop: GrayImage) -> PageIdentity | None:
+    """zxing-cpp on the code's region rectified at ``QR_RECTIFIED_PX_PER_MM``: as it is, then
+    sharpened (a phone's blur smears the modules into each other)."""
+    ident = _zxing(crop)
+    if ident is None:
+        blurred = cv2.GaussianBlur(crop, (0, 0), 2.0)
+        ident = _zxing(cv2.addWeighted(crop, 2.0, blurred, -1.0, 0))
+    return ident
+
+
+def from_id_row(aligned: GrayImage, page: int) -> PageIdentity | None:
+    """Layout 2's identity row (template code, serial, check) with the page from the markers."""
+    got = idrow.read_row(aligned, IdRow(ID_ROW_X, ID_ROW_Y, idrow.ID_ROW_CELLS))
+    if got is None:
+        return None
+    code, serial = got
+    matches = []
+    for tid in list_templates():
+        try:
+            t = load_template(tid)
+        except Exception:  # noqa: BLE001 - a broken template must not break identification
+            continue
+        if idrow.template_code(t.id, t.version) == code:
+            matches.append(t)
+    if len(matches) != 1 or not 1 <= page <= matches[0].page_count:
+        return None  # no installed template, or two with the same code: a person says which
+    return PageIdentity(matches[0].id, matches[0].version, page, serial, None)
+
+
 def _norm(s: str) -> str:
     s = unicodedata.normalize("NFKD", s.lower())
     return "".join(ch for ch in s if ch.isalnum() or ch in "-|·.:/ ")
+
+
+FOOTER_OCR_TIMEOUT_S = 10.0  # the last fallback is bounded (tesseract reads a footer in ~0.5-1 s on an idle core; half the free-text limit)
 
 
 def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
@@ -74,7 +153,7 @@ def ocr_footer(aligned: GrayImage) -> PageIdentity | None:
             return None
         band = _crop(aligned, CONTENT_LEFT - 2, 274.0, QR_X - CONTENT_LEFT, 19.0)
         big = cv2.resize(band, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
-        text = tesseract.read_text(big, lang="vie", psm=6)
+        text = tesseract.read_text(big, lang="vie", psm=6, timeout=FOOTER_OCR_TIMEOUT_S)
     except ExternalToolError:
         return None
     t = _norm(text)

@@ -23,6 +23,17 @@ MARKER_SIZE = 9.0  # ArUco marker side, including its black border
 MARKER_INSET = 5.0  # distance of a marker's outer edge from the paper edge
 # Marker ids by corner; all distinct so that a page's orientation is never ambiguous.
 MARKER_IDS = {"tl": 0, "tr": 1, "br": 2, "bl": 3}
+# Layout versions. 1: markers 0-3 on every page, the identity in the QR code (and the printed serial).
+# 2 (printed since issue 12): the page number in the markers (page p: ids 4p..4p+3, corner = id % 4) and the
+# identity a second time as a row of printed bit cells with a check code (omr/idrow.py) that the reader
+# reads like marks. Field geometry is the same in both; a page's markers say which layout it has.
+LAYOUT_LATEST = 2
+LAYOUT_VERSIONS = (1, 2)
+MAX_PAGES = 8  # a template's page limit (omr.template); layout 2's marker ids go up to 4 * 8 + 3
+ID_ROW_X = 17.0  # the row starts at the content's left edge
+ID_ROW_Y = 272.3  # between the footer rule (271.5) and the serial's line of text
+ID_CELL = 1.4  # side of one printed bit cell
+ID_PITCH = 1.6  # from one cell to the next
 CONTENT_LEFT = 17.0
 CONTENT_RIGHT = 193.0
 CONTENT_W = CONTENT_RIGHT - CONTENT_LEFT
@@ -99,7 +110,21 @@ class QRSlot:
     size: float = QR_SIZE
 
 
-Item = Text | Rect | Line | Marker | QRSlot
+@dataclass(frozen=True, slots=True)
+class IdRow:
+    """Where layout 2 prints the identity as bit cells (``cells`` cells of ``cell`` mm every ``pitch`` mm)."""
+
+    x: float
+    y: float
+    cells: int
+    cell: float = ID_CELL
+    pitch: float = ID_PITCH
+
+    def cell_box(self, k: int) -> tuple[float, float, float, float]:
+        return (self.x + k * self.pitch, self.y, self.cell, self.cell)
+
+
+Item = Text | Rect | Line | Marker | QRSlot | IdRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +174,10 @@ class PageLayout:
     qr: QRSlot
     width: float = PAGE_W
     height: float = PAGE_H
+    id_row: IdRow | None = None  # layout 2 and later
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "page": self.page,
             "width_mm": self.width,
             "height_mm": self.height,
@@ -159,19 +185,27 @@ class PageLayout:
             "qr": {"box": _r((self.qr.x, self.qr.y, self.qr.size, self.qr.size))},
             "fields": [f.to_json() for f in self.fields],
         }
+        if self.id_row is not None:
+            r = self.id_row
+            out["id_row"] = {"box": _r((r.x, r.y, (r.cells - 1) * r.pitch + r.cell, r.cell)), "cells": r.cells}
+        return out
 
 
 @dataclass(slots=True)
 class FormLayout:
     template: Template
     pages: list[PageLayout]
+    layout_version: int = 1
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "template": self.template.id,
             "version": self.template.version,
             "pages": [p.to_json() for p in self.pages],
         }
+        if self.layout_version != 1:  # layout 1's geometry stays byte for byte what was released
+            out["layout"] = self.layout_version
+        return out
 
     def field(self, field_id: str) -> tuple[int, FieldGeometry]:
         for p in self.pages:
@@ -185,16 +219,23 @@ def _r(box: tuple[float, ...]) -> list[float]:
     return [round(v, 2) for v in box]
 
 
-def marker_positions() -> list[Marker]:
+def marker_positions(page: int = 1, layout_version: int = 1) -> list[Marker]:
+    """The four corner markers of a page, TL TR BR BL (corner = id % 4 in every layout)."""
     lo = MARKER_INSET
     hx = PAGE_W - MARKER_INSET - MARKER_SIZE
     hy = PAGE_H - MARKER_INSET - MARKER_SIZE
+    base = 4 * page if layout_version >= 2 else 0
     return [
-        Marker(MARKER_IDS["tl"], lo, lo),
-        Marker(MARKER_IDS["tr"], hx, lo),
-        Marker(MARKER_IDS["br"], hx, hy),
-        Marker(MARKER_IDS["bl"], lo, hy),
+        Marker(base + MARKER_IDS["tl"], lo, lo),
+        Marker(base + MARKER_IDS["tr"], hx, lo),
+        Marker(base + MARKER_IDS["br"], hx, hy),
+        Marker(base + MARKER_IDS["bl"], lo, hy),
     ]
+
+
+def marker_group(marker_id: int) -> tuple[int, int | None]:
+    """(layout version, page) a marker id belongs to; page None for layout 1 (the same ids on every page)."""
+    return (1, None) if marker_id < 4 else (2, marker_id // 4)
 
 
 class _Cursor:
@@ -485,7 +526,7 @@ def _grid_section(c: _Cursor, si: int, pi: int, questions: list[Question], *, he
         c.fields.append(FieldGeometry(q.id, "single", q.text, (CONTENT_LEFT, row_top, CONTENT_W, h), boxes, headed=True))
 
 
-def _layout_page(t: Template, pi: int) -> PageLayout:
+def _layout_page(t: Template, pi: int, layout_version: int = 1) -> PageLayout:
     fonts.register()
     page_no = pi + 1
     c = _Cursor(t, page_no)
@@ -522,26 +563,37 @@ def _layout_page(t: Template, pi: int) -> PageLayout:
         c.y = c.text_block(t.closing, font=ITALIC, size=9.5, anchor="middle")
         _check_fit(c, "closing", c.y)
     _footer(c, t.page_count)
-    markers = marker_positions()
+    markers = marker_positions(page_no, layout_version)
     qr = QRSlot(QR_X, QR_Y)
-    return PageLayout(page_no, c.items + list(markers) + [qr], c.fields, markers, qr)
+    items: list[Item] = c.items + list(markers) + [qr]
+    id_row = None
+    if layout_version >= 2:
+        from omr.idrow import ID_ROW_CELLS
+
+        id_row = IdRow(ID_ROW_X, ID_ROW_Y, ID_ROW_CELLS)
+        items.append(id_row)
+    return PageLayout(page_no, items, c.fields, markers, qr, id_row=id_row)
 
 
-_CACHE: dict[int, FormLayout] = {}
+_CACHE: dict[tuple[int, int], FormLayout] = {}
 
 
-def layout(template: Template) -> FormLayout:
-    """The full layout of a template (cached per template object: templates are immutable)."""
-    key = id(template)
+def layout(template: Template, layout_version: int = LAYOUT_LATEST) -> FormLayout:
+    """The full layout of a template (cached per template object: templates are immutable).
+
+    ``layout_version`` 1 is how forms were printed before layout 2; both stay readable."""
+    if layout_version not in LAYOUT_VERSIONS:
+        raise ValueError(f"layout version {layout_version} is not one of {LAYOUT_VERSIONS}")
+    key = (id(template), layout_version)
     hit = _CACHE.get(key)
     if hit is None or hit.template is not template:
-        hit = FormLayout(template, [_layout_page(template, i) for i in range(template.page_count)])
+        hit = FormLayout(template, [_layout_page(template, i, layout_version) for i in range(template.page_count)], layout_version)
         if len(_CACHE) > 64:
             _CACHE.clear()
         _CACHE[key] = hit
     return hit
 
 
-def geometry(template: Template) -> dict[str, Any]:
+def geometry(template: Template, layout_version: int = LAYOUT_LATEST) -> dict[str, Any]:
     """The JSON geometry of ``omr form geometry`` (see docs/template-format.md)."""
-    return layout(template).to_json()
+    return layout(template, layout_version).to_json()

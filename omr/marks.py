@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omr import defs
-from omr.layout import PX_PER_MM, FieldGeometry, OptionBox
+from omr.layout import PX_PER_MM, FieldGeometry, Line, OptionBox, PageLayout, Rect
 
 GrayImage = npt.NDArray[np.uint8]
 
@@ -32,6 +32,134 @@ class BoxMeasure:
     shift_mm: tuple[float, float]  # where the printed border was found, relative to the layout
     faint: float = 0.0  # share of the interior with at least faint ink (light pencil, a smudge)
     located: bool = True  # the box's own printed border was found where it was measured
+    through: bool = False  # the ink inside is one stroke running on beyond the box on opposite sides: a note, not a mark
+    t_ink: float = 0.0  # the grey level below which this box's pixels are ink (from its own paper level)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedLines:
+    """The page's printed rules in mm, split by direction: (position, start, end, half thickness).
+
+    Only long straight print (table rules, frames, writing lines); check boxes and text are
+    not in it. A stroke crossing a rule must not be joined to it, or every mark touching a
+    table rule would seem to run across the page."""
+
+    horizontal: tuple[tuple[float, float, float, float], ...]
+    vertical: tuple[tuple[float, float, float, float], ...]
+
+
+_PT_MM = 25.4 / 72
+_PRINTED: dict[int, tuple[PageLayout, PrintedLines]] = {}
+
+
+def printed_lines(page: PageLayout) -> PrintedLines:
+    """The rules of one laid-out page (cached per layout object)."""
+    hit = _PRINTED.get(id(page))
+    if hit is not None and hit[0] is page:
+        return hit[1]
+    hs: list[tuple[float, float, float, float]] = []
+    vs: list[tuple[float, float, float, float]] = []
+    for it in page.items:
+        if isinstance(it, Line):
+            t = it.stroke_pt * _PT_MM / 2
+            if abs(it.y1 - it.y2) < 0.05:
+                hs.append((it.y1, min(it.x1, it.x2), max(it.x1, it.x2), t))
+            elif abs(it.x1 - it.x2) < 0.05:
+                vs.append((it.x1, min(it.y1, it.y2), max(it.y1, it.y2), t))
+        elif isinstance(it, Rect) and it.stroke and (it.w > 8.0 or it.h > 8.0):
+            t = it.stroke_pt * _PT_MM / 2
+            hs += [(it.y, it.x, it.x + it.w, t), (it.y + it.h, it.x, it.x + it.w, t)]
+            vs += [(it.x, it.y, it.y + it.h, t), (it.x + it.w, it.y, it.y + it.h, t)]
+    out = PrintedLines(tuple(hs), tuple(vs))
+    if len(_PRINTED) > 64:
+        _PRINTED.clear()
+    _PRINTED[id(page)] = (page, out)
+    return out
+
+
+def _through_stroke(
+    gray: GrayImage, bx: float, by: float, bw: float, bh: float, t_ink: float, printed: PrintedLines, shift: tuple[float, float]
+) -> bool:
+    """Whether the ink inside a box (px, aligned page) is a stroke passing through it.
+
+    The ink connected to the box interior (through the box's own border, across printed
+    rules) is followed out to ``THROUGH_WINDOW_MM``; its parts further than
+    ``THROUGH_BEYOND_MM`` outside the box are sorted by direction from the box centre into
+    eight sectors. A stroke through the box is a line inside it and reaches out on two
+    (nearly: 135 degrees or more apart) opposite sides along that line; a big cross reaches out as far, but inside the box it
+    is two crossing lines, not one; a tick reaches out one way only."""
+    H, W = gray.shape
+    win = defs.THROUGH_WINDOW_MM * PX_PER_MM
+    x0, y0 = max(0, int(bx - win)), max(0, int(by - win))
+    x1, y1 = min(W, int(bx + bw + win)), min(H, int(by + bh + win))
+    roi = cv2.blur(gray[y0:y1, x0:x1], (3, 3))
+    ink = (roi < t_ink).astype(np.uint8)
+    tol = defs.THROUGH_RULE_TOL_MM
+    mh = np.zeros_like(ink)
+    mv = np.zeros_like(ink)
+    sx, sy = shift
+    for pos, a, b, t in printed.horizontal:
+        yy = pos * PX_PER_MM + sy - y0
+        if -win < yy < ink.shape[0] + win and a * PX_PER_MM + sx < x1 and b * PX_PER_MM + sx > x0:
+            r0, r1 = max(0, int(yy - (t + tol) * PX_PER_MM)), max(0, int(np.ceil(yy + (t + tol) * PX_PER_MM)) + 1)
+            c0, c1 = max(0, int(a * PX_PER_MM + sx - x0)), max(0, int(b * PX_PER_MM + sx - x0) + 1)
+            mh[r0:r1, c0:c1] = 1
+    for pos, a, b, t in printed.vertical:
+        xx = pos * PX_PER_MM + sx - x0
+        if -win < xx < ink.shape[1] + win and a * PX_PER_MM + sy < y1 and b * PX_PER_MM + sy > y0:
+            c0, c1 = max(0, int(xx - (t + tol) * PX_PER_MM)), max(0, int(np.ceil(xx + (t + tol) * PX_PER_MM)) + 1)
+            r0, r1 = max(0, int(a * PX_PER_MM + sy - y0)), max(0, int(b * PX_PER_MM + sy - y0) + 1)
+            mv[r0:r1, c0:c1] = 1
+    clean = ink & (1 - (mh | mv))
+    rules = mh | mv
+    if rules.any():
+        # across a rule: the masked band is filled in where ink touches it, so a stroke crossing
+        # it (at any slant) goes on; ink touching it from one side only stays where it is
+        span = int(np.ceil((2 * tol + 1.0) * PX_PER_MM)) | 1  # a rule's band (two rules may lie together) and a pixel either side
+        clean = clean | (rules & cv2.dilate(clean, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (span, span))))
+    n, labels = cv2.connectedComponents(clean, connectivity=8)
+    if n <= 1:
+        return False
+    ins = defs.INTERIOR_INSET_MM * PX_PER_MM
+    ix0, iy0 = int(round(bx + ins)) - x0, int(round(by + ins)) - y0
+    ix1, iy1 = int(round(bx + bw - ins)) - x0, int(round(by + bh - ins)) - y0
+    inner = labels[max(0, iy0) : iy1, max(0, ix0) : ix1]
+    ids, counts = np.unique(inner[inner > 0], return_counts=True)
+    if not ids.size:
+        return False
+    # inside the box a passing stroke is one line; a cross, a fill, a scribble are not
+    iy, ix = np.nonzero(np.isin(inner, ids))
+    if iy.size < 4:
+        return False
+    cov = np.cov(np.stack([ix, iy]).astype(np.float64))
+    evals, evecs = np.linalg.eigh(cov)
+    if evals[1] <= 0 or evals[0] / evals[1] > defs.THROUGH_MAX_ROUNDNESS:
+        return False
+    axis = float(np.degrees(np.arctan2(evecs[1, 1], evecs[0, 1]))) % 180.0
+    # far: further than THROUGH_BEYOND_MM outside the box
+    beyond = defs.THROUGH_BEYOND_MM * PX_PER_MM
+    ys, xs = np.nonzero(np.isin(labels, ids[counts >= 4]))
+    xs = xs + x0
+    ys = ys + y0
+    out_x = np.maximum(bx - xs, xs - (bx + bw))
+    out_y = np.maximum(by - ys, ys - (by + bh))
+    far = np.maximum(out_x, out_y) > beyond
+    if np.count_nonzero(far) < 2 * defs.THROUGH_MIN_FAR_PX:
+        return False
+    ang = np.arctan2(ys[far] - (by + bh / 2), xs[far] - (bx + bw / 2))
+    sectors = np.bincount(((np.round(ang / (np.pi / 4))).astype(int)) % 8, minlength=8)
+    present = sectors >= defs.THROUGH_MIN_FAR_PX
+    unit = [np.array([np.cos(np.pi / 4 * k), np.sin(np.pi / 4 * k)]) for k in range(8)]
+    for a in range(8):
+        for d in (3, 4, 5):  # out on (nearly) opposite sides: a stroke may bend as it crosses
+            b = (a + d) % 8
+            if not (present[a] and present[b]):
+                continue
+            v = unit[a] - unit[b]
+            way = float(np.degrees(np.arctan2(v[1], v[0]))) % 180.0
+            if abs((axis - way + 90.0) % 180.0 - 90.0) <= defs.THROUGH_AXIS_DEG:  # the line inside points the way it goes on
+                return True
+    return False
 
 
 def _px(v: float) -> int:
@@ -138,8 +266,23 @@ def _found_around(gray: GrayImage, o: OptionBox, around: tuple[float, float]) ->
     return None
 
 
-def measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
-    """Measure every option box of one field."""
+def measure_field(gray: GrayImage, field: FieldGeometry, printed: PrintedLines | None = None) -> list[BoxMeasure]:
+    """Measure every option box of one field.
+
+    With the page's ``printed`` rules, ink running through a box is also checked for being
+    a stroke passing through (:attr:`BoxMeasure.through`)."""
+    out = _measure_field(gray, field)
+    if printed is not None:
+        for m in out:
+            if m.fill >= defs.EMPTY_FILL or m.faint >= defs.FAINT_FILL:
+                x, y, w, h = m.option.box
+                sx, sy = m.shift_mm[0] * PX_PER_MM, m.shift_mm[1] * PX_PER_MM
+                m.through = _through_stroke(gray, x * PX_PER_MM + sx, y * PX_PER_MM + sy, w * PX_PER_MM, h * PX_PER_MM,
+                                            m.t_ink, printed, (sx, sy))
+    return out
+
+
+def _measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     span = max(o.box[0] + o.box[2] for o in field.options) - min(o.box[0] for o in field.options)
     search = _px(defs.REFINE_SEARCH_MM)
     if span <= FIELD_REFINE_MAX_SPAN_MM:
@@ -238,7 +381,7 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float, located: b
         span = 0.0
     contrast = (paper - float(np.median(inner[ink]))) / paper if n_ink else 0.0
     ring = float(np.count_nonzero(ring_px < t_ink)) / ring_px.size if ring_px.size else 0.0
-    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located)
+    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located, t_ink=t_ink)
 
 
 def located_share(measures: list[BoxMeasure]) -> float:
@@ -273,7 +416,7 @@ def calibrate(measures: list[BoxMeasure]) -> list[BoxMeasure]:
         out.append(
             BoxMeasure(
                 m.option, max(0.0, m.fill - base_f), m.span, max(0.0, m.ring - base_r), m.contrast, m.shift_mm,
-                max(0.0, m.faint - base_faint), m.located,
+                max(0.0, m.faint - base_faint), m.located, m.through, m.t_ink,
             )
         )
     return out

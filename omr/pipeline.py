@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from omr import align, decide, defs, identify, marks, streaks, text_fields
+from omr import align, decide, defs, identify, marks, shading, streaks, text_fields
 from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
-from omr.layout import layout
+from omr.layout import LAYOUT_LATEST, layout
 from omr.results import FieldResult, PageResult
 from omr.template import Template, load_template
 
@@ -57,10 +57,10 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     if found_streaks:
         image = streaks.paint_out(image, found_streaks)
         res.warnings.extend(s.describe() for s in found_streaks)
-    found = align.find_markers(image)
+    found, layout_version, marker_page = align.page_markers(align.find_markers(image))
     fit = align.fit(found)
     if fit is None or fit.quality <= 0.0:
-        ident = identify.decode_qr(image)
+        ident = identify.qr_anywhere(image)
         res.status = "unrecognized"
         if ident:
             _set_identity(res, ident, "qr")
@@ -70,12 +70,18 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         return PageOutput(res)
     aligned = fit.warp(image)
     res.alignment_quality = fit.quality
-    ident = identify.qr_from_aligned(aligned)
+    ident = identify.qr_fast(aligned)
     how = "qr"
-    if ident is None:  # a low-resolution photo: the code's region again, sampled finely from the scan
-        ident = identify.decode_qr(fit.warp_region(image, *identify.QR_REGION, px_per_mm=16.0))
-    if ident is None:
-        ident = identify.decode_qr(image)
+    if ident is None:  # a photo, a 1-bit scan: the code's region sampled from the scan at a fixed module size
+        ident = identify.qr_rectified(fit.warp_region(image, *identify.QR_REGION, px_per_mm=identify.QR_RECTIFIED_PX_PER_MM))
+    if ident is None:  # OpenCV's detectors with their variants, on the region only
+        ident = identify.qr_from_aligned(aligned)
+    if ident is None and layout_version >= 2 and marker_page is not None:  # the identity row, read like marks
+        ident = identify.from_id_row(aligned, marker_page)
+        how = "marks"
+    if ident is None and fit.quality < 0.5:  # the fit may have put the code elsewhere: look everywhere
+        ident = identify.qr_anywhere(image)
+        how = "qr"
     if ident is None and options.ocr:
         ident = identify.ocr_footer(aligned)
         how = "ocr"
@@ -94,7 +100,8 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
     if not 1 <= ident.page <= template.page_count:
         res.status, res.error = "unrecognized", f"form '{ident.template}' has no page {ident.page}"
         return PageOutput(res, aligned)
-    res.fields = read_fields(aligned, template, ident.page, options, warnings=res.warnings)
+    flat, _ = shading.flatten(aligned)  # after the QR code is read: its dark square is no paper to divide by
+    res.fields = read_fields(flat, template, ident.page, options, warnings=res.warnings, layout_version=layout_version)
     res.status = "ok"
     return PageOutput(res, aligned)
 
@@ -116,16 +123,18 @@ def _set_identity(res: PageResult, ident, how: str) -> None:
 
 
 def read_fields(
-    aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions(), *, warnings: list[str] | None = None
+    aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions(), *, warnings: list[str] | None = None,
+    layout_version: int = LAYOUT_LATEST,
 ) -> dict[str, FieldResult]:
     """Read every field of one aligned page of ``template``.
 
     When too few printed box borders are found where the alignment puts them
     (a marker under a stain pulled the fit), no box reading on the page is
     trusted: every field goes to a reviewer, and ``warnings`` says why."""
-    geo = layout(template).pages[page - 1]
+    geo = layout(template, layout_version).pages[page - 1]
     boxed = [f for f in geo.fields if f.kind != "text"]
-    measured = [marks.measure_field(aligned, f) for f in boxed]
+    printed = marks.printed_lines(geo)
+    measured = [marks.measure_field(aligned, f, printed) for f in boxed]
     flat = marks.calibrate([m for ms in measured for m in ms])
     share = marks.located_share(flat)
     misplaced = share < defs.MIN_LOCATED_SHARE

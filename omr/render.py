@@ -13,7 +13,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from omr import fonts
 from omr.identity import PageIdentity, aruco_cells, format_serial, qr_modules
-from omr.layout import PAGE_H, PAGE_W, Line, Marker, QRSlot, Rect, Text, layout
+from omr import idrow
+from omr.layout import LAYOUT_LATEST, PAGE_H, PAGE_W, IdRow, Line, Marker, QRSlot, Rect, Text, layout
 from omr.template import Template
 
 QR_QUIET_MODULES = 3  # white modules around the code inside its slot
@@ -46,6 +47,14 @@ def _draw_qr(c: Canvas, slot: QRSlot, payload: str) -> None:
         c.rect(x * mm, _y(y) - 0.05, s * mm + 0.1, s * mm + 0.1, stroke=0, fill=1)
 
 
+def _draw_id_row(c: Canvas, row: IdRow, cells: list[bool]) -> None:
+    c.setFillGray(0.0)
+    for k, filled in enumerate(cells):
+        if filled:
+            x, y, w, h = row.cell_box(k)
+            c.rect(x * mm, _y(y + h), w * mm, h * mm, stroke=0, fill=1)
+
+
 def _draw_text(c: Canvas, it: Text, subst: dict[str, str]) -> None:
     text = it.text.format(**subst) if "{" in it.text else it.text
     if not text:
@@ -68,13 +77,16 @@ def render_pdf(
     sheets: int = 1,
     first_serial: int = 1,
     agency: str | None = None,
+    layout_version: int = LAYOUT_LATEST,
 ) -> list[PageIdentity]:
-    """Write ``sheets`` copies of the form to ``out``; returns the identity of every printed page."""
+    """Write ``sheets`` copies of the form to ``out``; returns the identity of every printed page.
+
+    ``layout_version`` 1 prints the form as it was printed before layout 2 (same boxes, markers 0-3, no identity row)."""
     if sheets < 1:
         raise ValueError("sheets must be at least 1")
     format_serial(first_serial + sheets - 1)  # range check before writing anything
     fonts.register()
-    form = layout(template)
+    form = layout(template, layout_version)
     target = str(out) if isinstance(out, Path) else out
     c = Canvas(target, pagesize=(PAGE_W * mm, PAGE_H * mm), pageCompression=1, initialFontName=fonts.REGULAR, initialFontSize=9)
     c.setTitle(f"{template.title} ({template.id} v{template.version})")
@@ -105,6 +117,8 @@ def render_pdf(
                     _draw_marker(c, it)
                 elif isinstance(it, QRSlot):
                     _draw_qr(c, it, ident.payload())
+                elif isinstance(it, IdRow):
+                    _draw_id_row(c, it, idrow.encode(template.id, template.version, serial))
             printed.append(ident)
             c.showPage()
     c.save()

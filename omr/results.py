@@ -74,7 +74,7 @@ class PageResult:
     page: int | None = None
     agency: str | None = None
     alignment_quality: float | None = None  # 0..1, 1 = markers fit exactly
-    identified_by: str | None = None  # "qr" | "ocr"
+    identified_by: str | None = None  # "qr" (either QR decoder) | "marks" (layout 2's identity row) | "ocr" (the printed footer)
     fields: dict[str, FieldResult] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # about the scan itself (a streak on the glass), for the operator
 

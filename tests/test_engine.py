@@ -262,8 +262,10 @@ def test_phone_photo_with_perspective_and_uneven_light(mini, blank):
 
 
 @pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract-ocr is not installed")
-def test_unreadable_qr_falls_back_to_printed_footer(mini, blank):
-    img = blank.copy()
+def test_unreadable_qr_falls_back_to_printed_footer(mini, tmp_path):
+    """A form printed with layout 1 has no identity row: the printed footer is its fallback."""
+    render_pdf(mini, tmp_path / "v1.pdf", first_serial=123, layout_version=1)
+    img = np.array(convert_from_path(str(tmp_path / "v1.pdf"), dpi=DPI, grayscale=True)[0])
     from omr.layout import QR_SIZE, QR_X, QR_Y
 
     cv2.rectangle(img, (int(QR_X * PPM), int(QR_Y * PPM)), (int((QR_X + QR_SIZE) * PPM), int((QR_Y + QR_SIZE) * PPM)), 255, -1)
@@ -435,7 +437,7 @@ def test_markers_touching_the_edge_of_the_scan_are_found(mini, blank):
     h, w = blank.shape
     shifted = cv2.warpAffine(blank, np.float32([[1, 0, -d], [0, 1, -d]]), (w, h), borderValue=255)
     cross(shifted, [v - MARKER_INSET + 2 / PPM if i < 2 else v for i, v in enumerate(_box(mini, "c01", 4))])
-    assert sorted(find_markers(shifted)) == [0, 1, 2, 3]
+    assert sorted(i % 4 for i in find_markers(shifted)) == [0, 1, 2, 3]  # every corner (layout 2: page 1 has ids 4-7)
     r = read(shifted)
     assert r.status == "ok" and r.alignment_quality == 1.0
     assert (r.fields["c01"].value, r.fields["c01"].status) == (4, "answered")
@@ -450,7 +452,7 @@ def test_a_marker_cut_off_by_the_edge_of_the_scan_is_left_out(mini, blank):
         img = blank[cut:, :].copy()  # a row slice is already contiguous: ascontiguousarray would not copy
         cross(img, [v - cut / PPM if i == 1 else v for i, v in enumerate(_box(mini, "c02", 3))])
         found = find_markers(img)
-        assert {2, 3} <= set(found)
+        assert {2, 3} <= {i % 4 for i in found}  # the bottom corners
         for c in found.values():  # whatever is kept lies inside the scan
             assert c.min() >= 0 and c[:, 1].max() <= img.shape[0] - 1
         r = read(img)

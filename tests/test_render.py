@@ -85,16 +85,18 @@ def test_cli_render_rejects_bad_agency(tmp_path: Path, capsys) -> None:
     assert "--agency" in capsys.readouterr().err
 
 
-def test_markers_are_distinct_per_corner(tmp_path: Path, mini) -> None:
-    from omr.align import find_markers
+@pytest.mark.parametrize("layout_version, first_id", [(1, 0), (2, 4)])  # layout 2: page 1's markers are 4-7
+def test_markers_are_distinct_per_corner(tmp_path: Path, mini, layout_version, first_id) -> None:
+    from omr.align import find_markers, page_markers
 
-    render_pdf(mini, tmp_path / "f.pdf")
+    render_pdf(mini, tmp_path / "f.pdf", layout_version=layout_version)
     img = np.asarray(convert_from_path(str(tmp_path / "f.pdf"), dpi=100, grayscale=True)[0])
     found = find_markers(img)
-    assert sorted(found) == [0, 1, 2, 3]
-    # marker 0 is top-left on an upright page
-    c0 = found[0].mean(axis=0)
+    assert sorted(found) == [first_id + k for k in range(4)]
+    assert page_markers(found)[1:] == ((1, None) if layout_version == 1 else (2, 1))
+    # the top-left marker is top-left on an upright page
+    c0 = found[first_id].mean(axis=0)
     assert c0[0] < img.shape[1] / 2 and c0[1] < img.shape[0] / 2
     rot = np.ascontiguousarray(cv2.rotate(img, cv2.ROTATE_180))
-    c0r = find_markers(rot)[0].mean(axis=0)
+    c0r = find_markers(rot)[first_id].mean(axis=0)
     assert c0r[0] > img.shape[1] / 2 and c0r[1] > img.shape[0] / 2

@@ -148,10 +148,26 @@ def test_printed_geometry_of_released_versions_never_moves() -> None:
     import hashlib
     import json
 
+    from omr.layout import LAYOUT_VERSIONS
+
     pinned = json.loads((DATA / "geometry-sha256.json").read_text())
     for name in SHIPPED:
         t = load_template(name)
-        key = f"{t.id}@{t.version}"
-        digest = hashlib.sha256(json.dumps(geometry(t), sort_keys=True).encode()).hexdigest()
-        assert key in pinned, f"{key} is new: add its geometry digest to tests/data/geometry-sha256.json"
-        assert pinned[key] == digest, f"the printed geometry of {key} changed: printed forms would be misread"
+        for lv in LAYOUT_VERSIONS:
+            # layout 1 keeps its released keys ("sipas-2017@1"); later layouts add theirs ("sipas-2017@1/layout2")
+            key = f"{t.id}@{t.version}" + ("" if lv == 1 else f"/layout{lv}")
+            digest = hashlib.sha256(json.dumps(geometry(t, lv), sort_keys=True).encode()).hexdigest()
+            assert key in pinned, f"{key} is new: add its geometry digest to tests/data/geometry-sha256.json"
+            assert pinned[key] == digest, f"the printed geometry of {key} changed: printed forms would be misread"
+
+
+def test_both_layouts_put_every_box_in_the_same_place() -> None:
+    """Layout 2 adds the identity row and page-numbered markers; a box never moves between layouts."""
+    for name in SHIPPED:
+        t = load_template(name)
+        g1, g2 = geometry(t, 1), geometry(t, 2)
+        assert [p["fields"] for p in g1["pages"]] == [p["fields"] for p in g2["pages"]]
+        assert "layout" not in g1 and g2["layout"] == 2
+        for p in g2["pages"]:
+            assert [m["id"] for m in p["markers"]] == [4 * p["page"] + k for k in range(4)]
+            assert "id_row" in p
