@@ -338,7 +338,7 @@ function openManual(item) {
   fillManualPages(item.page || 1);
   $("mf-sheet").value = item.sheet || "";
   buildManualFields();
-  $("mf-sheet").focus();
+  // the queue's keys (N, J, K) keep working until the reviewer starts the entry: Enter (or a click) goes into the form
 }
 
 function fillManualPages(want) {
@@ -707,7 +707,7 @@ function acceptOrSave() {
   const item = state.current;
   if (!item) return;
   if (item.field_kind === "page") {
-    if (state.manual) saveManual();
+    if (state.manual) $("mf-sheet").focus();  // Enter starts the entry; Ctrl+Enter in the form saves it
     else if (!isDuplicate(item) && !$("pf-place").hidden) placePage();
     return;
   }
