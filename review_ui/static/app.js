@@ -95,6 +95,9 @@ function isTyped(item) { return item.field_kind === "text" || item.field_kind ==
 function isTwoMarks(item) { return item.field_kind !== "page" && item.status === "multiple" && item.state !== "done"; }
 function isDuplicate(item) { return item.field_kind === "page" && item.reason === "duplicate sheet"; }
 function isUnrecognized(item) { return item.field_kind === "page" && item.reason === "unrecognized page"; }
+// a page in error (the reader failed on it): read it again, key it in from its image, or reject it
+function isUnreadable(item) { return item.field_kind === "page" && item.reason === "page could not be read"; }
+function canKeyIn(item) { return isUnrecognized(item) || isUnreadable(item); }
 // markers found, so the engine can read the page once a reviewer names the form (older servers: an aligned image)
 function canRead(item) {
   if (typeof item.can_read === "boolean") return item.can_read;
@@ -220,9 +223,10 @@ function render(item) {
   if (kind === "page") {
     const dup = isDuplicate(item);
     $("pf-dup").hidden = !dup;
-    const placeable = !dup && !(isUnrecognized(item) && !canRead(item));
+    const placeable = !dup && !isUnreadable(item) && !(isUnrecognized(item) && !canRead(item));
     for (const id of ["pf-place", "pf-template-l", "pf-page-l", "pf-sheet-l"]) $(id).hidden = !placeable;
-    $("pf-manual").hidden = !isUnrecognized(item);
+    $("pf-manual").hidden = !canKeyIn(item);
+    $("pf-retry").hidden = !(isUnreadable(item) && item.can_retry !== false);
     const sel = $("pf-template");
     sel.replaceChildren(...state.templates.map((tp) => el("option", { value: tp.id }, `${tp.id} – ${tp.title}`)));
     sel.value = item.template || state.roundTemplate || (state.templates[0] && state.templates[0].id) || "";
@@ -234,7 +238,7 @@ function render(item) {
   }
   $("accept").hidden = kind === "page";
   $("blank").hidden = kind === "page";
-  $("invalid").hidden = kind !== "single";
+  $("invalid").hidden = !(kind === "single" || (kind === "code" && item.status === "multiple"));
   $("accept").textContent = (kind === "multiple" || isTyped(item)) ? t("save") : t("accept");
   $("accept").disabled = isTwoMarks(item) && kind === "single";
   $("undo").disabled = state.history.length === 0;
@@ -456,7 +460,12 @@ async function showConflict(e, item) {
   if (e.status === 409 && e.data && "current" in e.data) {
     let fresh = null;
     try { fresh = await api("GET", `/api/review/${item.id}`); } catch (err) { /* keep what the 409 says */ }
-    if (!fresh) { fresh = { ...item, value: e.data.current, state: "done" }; if (e.data.status) fresh.status = e.data.status; }
+    if (!fresh) {
+      fresh = { ...item, value: e.data.current, state: e.data.state || "done" };
+      const st = e.data.current_status || e.data.status;
+      if (st) fresh.status = st;
+      if (typeof e.data.revision === "number") fresh.revision = e.data.revision;
+    }
     if (state.current === item) render(fresh);
     const by = e.data.decided_by || fresh.decided_by;
     const current = item.field_kind === "page" ? "" : `: ${fresh.status === "multiple" && isEmpty(e.data.current) ? t("invalid_value") : valueText(fresh, e.data.current)}`;
@@ -508,7 +517,7 @@ function blank() {
 
 function invalid() {
   const item = state.current;
-  if (!item || item.field_kind !== "single") return;
+  if (!item || $("invalid").hidden) return;
   decide(null, { extra: { invalid: true } });
 }
 
@@ -564,6 +573,10 @@ function placePage() {
       : t("placed").replace("{s}", word("status_names", out.status || ""))).replace("{f}", tid).replace("{p}", String(pno)),
     flashKind: (out) => (out.fields_read === 0 || (out.status && out.status !== "ok" && out.status !== "done") ? "warn" : "ok"),
   });
+}
+
+function retryPage() {
+  if (state.current && isUnreadable(state.current) && !$("pf-retry").hidden) decide({ retry: true }, { done: () => t("retry_done") });
 }
 
 function notQuestionnaire() {
@@ -672,7 +685,8 @@ function onKey(ev) {
   else if (k === "x" || k === "X") { invalid(); ev.preventDefault(); }
   else if ((k === "c" || k === "C") && isTyped(item)) { copySuggestion(); ev.preventDefault(); }
   else if ((k === "t" || k === "T") && isTyped(item)) { focusText(); ev.preventDefault(); }
-  else if ((k === "m" || k === "M") && isUnrecognized(item) && !state.manual) { openManual(item); ev.preventDefault(); }
+  else if ((k === "m" || k === "M") && canKeyIn(item) && !state.manual) { openManual(item); ev.preventDefault(); }
+  else if ((k === "r" || k === "R") && isUnreadable(item)) { retryPage(); ev.preventDefault(); }
   else if (k === "n" || k === "N") { notQuestionnaire(); ev.preventDefault(); }
 }
 
@@ -867,6 +881,7 @@ async function init() {
   $("pf-place").addEventListener("click", placePage);
   $("pf-manual").addEventListener("click", () => { if (state.current) openManual(state.current); });
   $("pf-reject").addEventListener("click", notQuestionnaire);
+  $("pf-retry").addEventListener("click", retryPage);
   $("mf-reject").addEventListener("click", notQuestionnaire);
   $("pf-template").addEventListener("change", updatePageMax);
   $("text-copy").addEventListener("click", copySuggestion);

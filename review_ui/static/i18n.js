@@ -46,7 +46,7 @@ const STRINGS = {
     dup_done_this: "Đã giữ phiếu này, phiếu kia không được tính.", dup_done_other: "Đã giữ phiếu kia, phiếu này không được tính.",
     dup_done_both: "Đã ghi nhận hai phiếu khác nhau: cả hai được tính là hai người trả lời.",
     manual_image: "Ảnh trang cần nhập tay", manual_bad_sheet: "Số phiếu: hãy nhập các chữ số in trên phiếu.",
-    manual_bad_code: "{f}: mã số phải có đúng {n} chữ số.", manual_done: "Đã lưu {n} câu trả lời nhập tay cho trang #{p}.",
+    manual_bad_code: "{f}: mã số phải có đúng {n} chữ số.", manual_done: "Đã lưu nhập tay trang #{p}: {m} câu, {n} câu có trả lời.", retry_done: "Trang được đưa vào hàng đọc lại.",
     // the done screen
     alldone: "Đã duyệt hết. Không còn mục nào cần kiểm tra trong hàng đợi này.",
     held_by_others: "Bạn đã xử lý hết các mục còn trống, nhưng còn {n} mục đang được người khác xử lý. Trang này tự kiểm tra lại sau vài giây.",
@@ -158,7 +158,8 @@ const STRINGS = {
     dup_done_this: "This sheet kept; the other is not counted.", dup_done_other: "The other sheet kept; this one is not counted.",
     dup_done_both: "Two different sheets: both count as two respondents.",
     manual_image: "Image of the page to key in", manual_bad_sheet: "Sheet no.: type the digits printed on the sheet.",
-    manual_bad_code: "{f}: the code needs exactly {n} digits.", manual_done: "{n} keyed-in answers saved for page #{p}.",
+    manual_bad_code: "{f}: the code needs exactly {n} digits.", manual_done: "Keyed-in page #{p} saved: {m} questions, {n} answered.", retry_done: "The page is queued to be read again.",
+    retry: "Read the page again (R)", k_r: "page that could not be read: read it again · end screen: check again",
     held_by_others: "You have settled every free item, but {n} items are being handled by other reviewers. This page checks again in a few seconds.",
     still_reading: "Nothing to review right now, but pages are still being read: new items will appear.",
     held_short: "held by others",

@@ -129,7 +129,8 @@ async function saveManual() {
   try { manual = manualValues(); } catch (e) { $("item-error").textContent = e.message; return; }
   const n = Object.values(manual).filter((v) => v !== null).length;
   await decide({ template: tid, page: pno, sheet, manual }, {
-    done: () => t("manual_done").replace("{n}", String(n)).replace("{p}", String(item.page_id)),
+    done: (out) => t("manual_done").replace("{n}", String(n)).replace("{m}", String(typeof out.fields_entered === "number" ? out.fields_entered : Object.keys(manual).length))
+      .replace("{p}", String(item.page_id)),
   });
 }
 
