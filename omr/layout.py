@@ -119,6 +119,7 @@ class FieldGeometry:
     options: list[OptionBox] = field(default_factory=list)
     area: tuple[float, float, float, float] | None = None  # free text: the writing area
     digits: int | None = None
+    headed: bool = False  # a row of a grid: its option labels are printed in the grid's header, not beside the boxes
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "text": self.text, "row": _r(self.row)}
@@ -481,7 +482,7 @@ def _grid_section(c: _Cursor, si: int, pi: int, questions: list[Question], *, he
             boxes.append(OptionBox(o.value, (bx, by, BOX, BOX), o.label))
         c.y = row_top + h
         c.items.append(Line(CONTENT_LEFT, c.y, CONTENT_RIGHT, c.y, 0.3, gray=0.55))
-        c.fields.append(FieldGeometry(q.id, "single", q.text, (CONTENT_LEFT, row_top, CONTENT_W, h), boxes))
+        c.fields.append(FieldGeometry(q.id, "single", q.text, (CONTENT_LEFT, row_top, CONTENT_W, h), boxes, headed=True))
 
 
 def _layout_page(t: Template, pi: int) -> PageLayout:

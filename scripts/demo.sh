@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p out
 .venv/bin/omr form list
-.venv/bin/omr form render sipas-2017 --sheets 3 --out out/sipas-2017.pdf
+.venv/bin/omr form render sipas-2017 --sheets 3 --out out/phieu-sipas-2017.pdf
 # exit 1 = partial failure: the demo batch holds broken files on purpose
 .venv/bin/omr scan samples/demo --workers 2 --output out/demo.jsonl || [[ $? == 1 ]]
 .venv/bin/omr tally out/demo.jsonl --template sipas-2017 --out-dir out/

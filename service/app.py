@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.db import make_engine, migrate, session_factory
 from service.errors import ApiError, handle_api_error
-from service.routers import auth, batches, pages, results, review, rounds
+from service.routers import auth, batches, pages, results, review, rounds, templates
 from service.settings import Settings
 from service.storage import Store
 from service.worker import Worker
@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.worker = worker
     app.state.wake = worker.wake.set
     app.add_exception_handler(ApiError, handle_api_error)
-    for r in (auth, rounds, batches, pages, review, results):
+    for r in (auth, rounds, templates, batches, pages, review, results):
         app.include_router(r.router)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")

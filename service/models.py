@@ -146,6 +146,9 @@ class Answer(Base):
     reason: Mapped[str | None] = mapped_column(String(120), nullable=True)
     source: Mapped[str] = mapped_column(String(20), default="engine")  # engine | reviewer | manual (keyed in from the image)
     text_suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the engine's reading of each box, [{"value", "fill", "kind"}] (what a reviewer is shown: the two marks of a
+    # "multiple"); None for answers keyed in by a person
+    marks: Mapped[object | None] = mapped_column(JSON, nullable=True)
     # copied from the page so that tallies are single-table scans (kept in step by service.worker.recount)
     counted: Mapped[bool] = mapped_column(default=False)  # the page is read, of the round's form, not a duplicate
     sheet: Mapped[str | None] = mapped_column(String(24), nullable=True)  # the page's respondent (Page.respondent)

@@ -81,8 +81,8 @@ def answer_json(a: Answer) -> dict[str, Any]:
     return out
 
 
-def _question_texts(template: str | None, version: int | None) -> dict[str, str]:
-    """Field id -> the question as printed (with its number), for the page's form; empty if unknown."""
+def _page_fields(template: str | None, version: int | None) -> dict[str, Any]:
+    """Field id -> its geometry (question as printed, kind, options), for the page's form; empty if unknown."""
     if not template:
         return {}
     try:
@@ -93,17 +93,29 @@ def _question_texts(template: str | None, version: int | None) -> dict[str, str]
         return {}
     if version is not None and t.version != version:
         return {}
-    return {f.id: f.text for pg in layout(t).pages for f in pg.fields}
+    return {f.id: f for pg in layout(t).pages for f in pg.fields}
+
+
+def _value_label(f: Any, value: Any) -> str | None:
+    """The option label(s) a value stands for ("Hài lòng"; "Đất đai; Khác"), or None (text, code, blank)."""
+    labels = {o.value: o.label for o in f.options if o.digit is None and o.label}
+    if f.kind == "single" and isinstance(value, int):
+        return labels.get(value)
+    if f.kind == "multiple" and isinstance(value, list) and value:
+        return "; ".join(labels.get(v, str(v)) for v in value)
+    return None
 
 
 def page_json(s: Session, p: Page) -> dict[str, Any]:
     f = s.get(UploadedFile, p.file_id)
     answers = s.scalars(select(Answer).where(Answer.page_id == p.id).order_by(Answer.id)).all()
-    texts = _question_texts(p.template, p.version)
+    geo = _page_fields(p.template, p.version)
     fields = {a.field_id: answer_json(a) for a in answers}
     for fid, d in fields.items():
-        if fid in texts:
-            d["question"] = texts[fid]
+        if fid in geo:
+            d["question"], d["kind"] = geo[fid].text, geo[fid].kind
+            if (label := _value_label(geo[fid], d["value"])) is not None:
+                d["label"] = label
     return {
         "id": p.id, "batch_id": p.batch_id, "round_id": p.round_id, "source": f.filename if f else None, "index": p.index,
         "status": p.result_status or p.status, "state": p.status, "error": p.error, "template": p.template,

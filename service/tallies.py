@@ -31,6 +31,9 @@ from service.indices import CriterionCounts, IndexResult, IndexSpec, Tally, comp
 from service.models import Answer, Batch, Page, Round, SheetSummary
 from service.tally_jsonl import Sheet
 
+# a page's respondent: its serial, or the key a reviewer gave a second sheet with the same serial (service.worker)
+RESPONDENT = func.coalesce(Page.respondent, Page.sheet)
+
 PENDING = and_(Answer.source == "engine", Answer.status.in_(("multiple", "uncertain")))
 
 # Periods are calendar days in Vietnam (UTC+7 all year, no daylight saving time since 1975).
@@ -85,10 +88,11 @@ def _period_sheets(round_id: int, period: Period):  # noqa: ANN202
     uploaded; a sheet whose pages came in several batches was received with the first of them."""
     start, end = period
     first = func.min(Batch.created_at)
+    key = RESPONDENT
     return (
-        select(Page.sheet).join(Batch, Batch.id == Page.batch_id)
+        select(key).join(Batch, Batch.id == Page.batch_id)
         .where(Page.round_id == round_id, Page.result_status == "ok", Page.duplicate_of.is_(None), Page.sheet.is_not(None))
-        .group_by(Page.sheet).having(first >= start, first < end)
+        .group_by(key).having(first >= start, first < end)
     )
 
 
@@ -123,9 +127,9 @@ def _pages_read(round_id: int, agency: str | None, batch: int | None, period: Pe
     if batch is not None:
         conds.append(Page.batch_id == batch)
     if period is not None:
-        conds.append(Page.sheet.in_(_period_sheets(round_id, period)))
+        conds.append(RESPONDENT.in_(_period_sheets(round_id, period)))
     for qid, values in (groups or {}).items():
-        conds.append(Page.sheet.in_(_group_sheets(round_id, qid, values)))
+        conds.append(RESPONDENT.in_(_group_sheets(round_id, qid, values)))
     return conds
 
 
@@ -139,11 +143,13 @@ def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int |
     )
     out: dict[str, dict[str, Any]] = {}
     for fid, status, source, v, n in s.execute(q):
-        d = out.setdefault(fid, {"values": {}, "blank": 0, "pending": 0})
+        d = out.setdefault(fid, {"values": {}, "blank": 0, "pending": 0, "multiple": 0})
         if source == "engine" and status in ("multiple", "uncertain"):
             d["pending"] += n
         elif status == "answered" and v is not None:
             d["values"][int(v)] = d["values"].get(int(v), 0) + n
+        elif status == "multiple":  # a person confirmed several marks: an invalid answer, not a blank one
+            d["multiple"] += n
         else:
             d["blank"] += n
     return out
@@ -154,8 +160,8 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
     c = counts(s, round_id, agency=agency, batch=batch, period=period, groups=groups)
     t = Tally(criteria={})
     for cid in spec.criterion_ids:
-        d = c.get(cid, {"values": {}, "blank": 0, "pending": 0})
-        t.criteria[cid] = CriterionCounts(values=dict(d["values"]), pending=d["pending"], blank=d["blank"])
+        d = c.get(cid, {"values": {}, "blank": 0, "pending": 0, "multiple": 0})
+        t.criteria[cid] = CriterionCounts(values=dict(d["values"]), pending=d["pending"], blank=d["blank"], multiple=d["multiple"])
     if batch is None:
         # n per element and overall from the per-sheet summaries (kept in step on every write)
         q = select(SheetSummary.mask, func.count()).where(SheetSummary.round_id == round_id, SheetSummary.mask != 0,
@@ -177,7 +183,7 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
         t.sheets_answered = s.scalar(
             select(func.count(distinct(Answer.sheet))).where(*scope, Answer.field_id.in_(spec.criterion_ids), _valid(spec))
         ) or 0
-    t.sheets = s.scalar(select(func.count(distinct(Page.sheet))).where(*_pages_read(round_id, agency, batch, period, groups))) or 0
+    t.sheets = s.scalar(select(func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, agency, batch, period, groups))) or 0
     return t
 
 
@@ -301,6 +307,8 @@ def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: i
             cc.pending += n
         elif status == "answered" and v is not None:
             cc.values[int(v)] = cc.values.get(int(v), 0) + n
+        elif status == "multiple":
+            cc.multiple += n
         else:
             cc.blank += n
     if batch is None:
@@ -326,7 +334,7 @@ def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: i
         for agency, n in s.execute(per_agency.where(Answer.field_id.in_(crit)).group_by(Answer.agency)):
             of(agency).sheets_answered = n
         page_agency = func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery())
-        q = (select(page_agency, func.count(distinct(Page.sheet))).where(*_pages_read(round_id, None, batch, period, groups))
+        q = (select(page_agency, func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, None, batch, period, groups))
              .group_by(page_agency))
         for agency, n in s.execute(q):
             if agency in tallies:

@@ -143,7 +143,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             ctx = build_report(template, result, round_name=args.round_name or f"Kết quả đọc phiếu: {Path(args.results).name}",
                                ranking=ranking, filters=scope, pages_read=ss.pages_ok, pages_skipped=ss.pages_skipped)
             for f in report_fmts:
-                written[f] = write_report(out_dir / f"{template.id}.{f}", ctx, f)
+                # "-bao-cao" (report): never the name of the printed form (omr form render's sipas-2017.pdf)
+                written[f] = write_report(out_dir / f"{template.id}-bao-cao.{f}", ctx, f)
         for f, p in written.items():
             print(f"đã ghi {f}: {p}", file=sys.stderr)
     return EXIT_OK

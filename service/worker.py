@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from omr.pipeline import BLANK_PAGE
@@ -38,6 +38,21 @@ log = logging.getLogger("omr.worker")
 
 # --- the tasks (run in worker processes) ------------------------------------------------------
 
+def scrub_paths(text: str | None, store_root: str | Path, *, stored: str | Path | None = None, name: str = "") -> str | None:
+    """An error message fit for any user: the stored file's path becomes the name the user uploaded it
+    under, and no other path inside the store (or the server's data directory) is shown."""
+    if not text:
+        return text
+    if stored is not None:
+        text = text.replace(str(stored), name or "the file")
+    root = str(Path(store_root))
+    if root in text:
+        import re
+
+        text = re.sub(re.escape(root) + r"[^\s'\"]*", name or "the file", text)
+    return text
+
+
 def split_file_task(file_path: str, source: str, store_root: str) -> list[dict[str, Any]]:
     """Every page of an uploaded file, stored as a PNG: [{"index", "sha", "error"}]."""
     import cv2
@@ -48,7 +63,7 @@ def split_file_task(file_path: str, source: str, store_root: str) -> list[dict[s
     out = []
     for lp in iter_pages(file_path):
         if lp.image is None:
-            out.append({"index": lp.index, "sha": None, "error": lp.error})
+            out.append({"index": lp.index, "sha": None, "error": scrub_paths(lp.error, store_root, stored=file_path, name=source)})
             continue
         ok, enc = cv2.imencode(".png", lp.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         if not ok:
@@ -68,6 +83,8 @@ def read_page_task(page_path: str, source: str, index: int, store_root: str, ocr
     lp = next(iter(iter_pages(page_path)))
     lp.source, lp.index = source, index
     out = process_loaded(lp, ScanOptions(ocr=ocr))
+    if out.result.error:
+        out.result.error = scrub_paths(out.result.error, store_root, stored=page_path, name=source)
     aligned_sha = None
     if out.aligned is not None:
         ok, enc = cv2.imencode(".jpg", out.aligned, [cv2.IMWRITE_JPEG_QUALITY, 88])
@@ -127,6 +144,7 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
         s.add(_page_item(page, "unrecognized page"))
         return
     if result["status"] != "ok":
+        s.add(_page_item(page, PAGE_ERROR))
         return
     rnd = s.get(Round, page.round_id)
     if rnd is not None and (page.template, page.version) != (rnd.template, rnd.version):
@@ -141,7 +159,7 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
                 page_id=page.id, round_id=page.round_id, field_id=fid, value=value,
                 value_int=value if isinstance(value, int) and not isinstance(value, bool) else None,
                 status=f["status"], confidence=f.get("confidence", 1.0), reason=f.get("reason"),
-                source="engine", text_suggestion=f.get("text_suggestion"),
+                source="engine", text_suggestion=f.get("text_suggestion"), marks=f.get("marks"),
             )
         )
         if f["status"] in REVIEW_STATUSES:
@@ -158,19 +176,36 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
     recount(s, page)
 
 
+def respondent_key(page: Page) -> str | None:
+    """The key a page's answers are grouped under: its serial, unless a reviewer settled it as another
+    respondent's sheet that happens to carry the same serial (``Page.respondent``, e.g. "000001-2")."""
+    return page.respondent or page.sheet
+
+
 def recount(s: Session, page: Page) -> None:
     """Copy the page's standing onto its answers: whether they count, its sheet and agency."""
     batch = s.get(Batch, page.batch_id)
     counted = page.status == "done" and page.result_status == "ok" and page.duplicate_of is None
     old_sheets = {sh for (sh,) in s.execute(select(Answer.sheet).where(Answer.page_id == page.id).distinct())}
+    key = respondent_key(page)
     s.execute(
         update(Answer).where(Answer.page_id == page.id)
-        .values(counted=counted, sheet=page.sheet, agency=page.agency or (batch.agency if batch else None))
+        .values(counted=counted, sheet=key, agency=page.agency or (batch.agency if batch else None))
     )
     from service.tallies import refresh_sheet
 
-    for sheet in old_sheets | {page.sheet}:
+    for sheet in old_sheets | {key}:
         refresh_sheet(s, page.round_id, sheet)
+
+
+PAGE_ERROR = "page could not be read"
+
+
+def mark_page_error(s: Session, page: Page, error: str | None) -> None:
+    """A page that ends in error: kept, never counted, and put before a person (retry, key in, or reject)."""
+    page.status, page.result_status, page.error, page.lease_until = "error", "error", error, None
+    if not s.scalar(select(ReviewItem.id).where(ReviewItem.page_id == page.id, ReviewItem.state == "pending").limit(1)):
+        s.add(_page_item(page, PAGE_ERROR))
 
 
 def _page_item(page: Page, reason: str, confidence: float = 0.0) -> ReviewItem:
@@ -241,9 +276,13 @@ class Worker:
                 p.join(timeout=2)
 
     def recover(self) -> None:
-        """Pages a killed server left half-done go back to the queue."""
+        """Pages a killed server left half-done go back to the queue. The server's death is not the page's
+        failure: the attempt it interrupted is given back (a page is an error only when *it* fails)."""
         with self.factory() as s, s.begin():
-            n = s.execute(update(Page).where(Page.status == "processing").values(status="queued", lease_until=None)).rowcount
+            n = s.execute(
+                update(Page).where(Page.status == "processing")
+                .values(status="queued", lease_until=None, attempts=case((Page.attempts > 0, Page.attempts - 1), else_=0))
+            ).rowcount
         if n:
             log.info("recovered %d page(s) left processing by an earlier run", n)
 
@@ -275,9 +314,10 @@ class Worker:
                 if kind == "page":
                     page = s.get(Page, ident)
                     if page and page.status == "processing":
-                        page.status = "queued" if page.attempts < self.settings.max_attempts else "error"
-                        if page.status == "error":
-                            page.error = "the page crashed the reader repeatedly"
+                        if page.attempts < self.settings.max_attempts:
+                            page.status = "queued"
+                        else:
+                            mark_page_error(s, page, "the page crashed the reader repeatedly")
 
     def step(self) -> bool:
         busy = self._collect()
@@ -318,7 +358,7 @@ class Worker:
             jobs = []
             for p in pages:
                 if p.attempts >= self.settings.max_attempts:
-                    p.status, p.error = "error", "the page could not be read after repeated attempts"
+                    mark_page_error(s, p, "the page could not be read after repeated attempts")
                     continue
                 p.status = "processing"
                 p.attempts += 1
@@ -351,15 +391,25 @@ class Worker:
         if f is None or f.status != "pending":
             return
         if exc is not None or pages is None:
-            f.status, f.error = "error", f"cannot split the file: {exc}"
+            f.status = "error"
+            f.error = scrub_paths(f"cannot split the file: {exc}", self.store.root, stored=self.store.path("files", f.sha256),
+                                  name=f.filename)
+            # one page stands for the unreadable file, so that a person sees it and can retry or key it in
+            if not s.scalar(select(Page.id).where(Page.file_id == f.id).limit(1)):
+                page = Page(batch_id=f.batch_id, round_id=f.round_id, file_id=f.id, index=0)
+                s.add(page)
+                s.flush()
+                mark_page_error(s, page, f.error)
             return
         existing = {p.index for p in s.scalars(select(Page).where(Page.file_id == f.id))}
         for d in pages:
             if d["index"] in existing:  # a split redone after a crash: nothing twice
                 continue
             if d["error"]:
-                s.add(Page(batch_id=f.batch_id, round_id=f.round_id, file_id=f.id, index=d["index"], status="error",
-                           result_status="error", error=d["error"]))
+                page = Page(batch_id=f.batch_id, round_id=f.round_id, file_id=f.id, index=d["index"])
+                s.add(page)
+                s.flush()
+                mark_page_error(s, page, d["error"])
             else:
                 s.add(Page(batch_id=f.batch_id, round_id=f.round_id, file_id=f.id, index=d["index"], image_sha256=d["sha"],
                            status="queued"))
@@ -371,7 +421,12 @@ class Worker:
         if page is None or page.status != "processing":
             return  # a stale result after a lease expired and the page was handed out again
         if exc is not None or out is None:
-            page.status = "queued" if page.attempts < self.settings.max_attempts else "error"
-            page.error = f"reading failed: {type(exc).__name__}: {exc}"
+            f = s.get(UploadedFile, page.file_id)
+            error = scrub_paths(f"reading failed: {type(exc).__name__}: {exc}", self.store.root,
+                                stored=self.store.path("pages", page.image_sha256 or "", ".png"), name=f.filename if f else "")
+            if page.attempts < self.settings.max_attempts:
+                page.status, page.error = "queued", error
+            else:
+                mark_page_error(s, page, error)
             return
         store_page_result(s, page, out["result"], out["aligned_sha"])

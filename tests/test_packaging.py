@@ -49,3 +49,16 @@ def test_run_time_files_are_package_data():
     for f in needed:
         if f.is_file() and f.suffix != ".py":
             assert _packed(f), f"{f.relative_to(ROOT)} is read at run time but not in [tool.setuptools.package-data]"
+
+
+def test_data_folders_beside_the_code_are_not_packed(tmp_path):
+    """The demo leaves omr-data/ (the service's files) and out/ in the checkout: neither is a package,
+    whichever order the README's two commands run in."""
+    for d in ("omr", "omr/sub", "service", "omr-data/files/ab", "omr-data/pages", "out", "omr_backup", "samples/demo"):
+        (tmp_path / d).mkdir(parents=True, exist_ok=True)
+    for d in ("omr", "omr/sub", "service"):
+        (tmp_path / d / "__init__.py").write_text("")
+    find = CONFIG["packages"]["find"]
+    found = set(find_namespace_packages(where=str(tmp_path), include=find["include"], exclude=find.get("exclude", [])))
+    assert {"omr", "omr.sub", "service"} <= found
+    assert not {p for p in found if p.split(".")[0] not in TOP or p.startswith("samples.demo")}, found

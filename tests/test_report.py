@@ -158,8 +158,9 @@ def test_tally_cli_writes_exports(tmp_path, capsys):
     assert "CHỈ SỐ HÀI LÒNG CHUNG" in cap.out and "Tiếp cận dịch vụ hành chính công" in cap.out
     assert "Xếp hạng đơn vị" in cap.out
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["tally-form-nhan.csv", "tally-form.csv", "tally-form.html", "tally-form.json",
-                     "tally-form.pdf", "tally-form.sav", "tally-form.xlsx"]
+    # the report is never named like the printed form (omr form render writes tally-form.pdf)
+    assert names == ["tally-form-bao-cao.html", "tally-form-bao-cao.pdf", "tally-form-nhan.csv", "tally-form.csv",
+                     "tally-form.json", "tally-form.sav", "tally-form.xlsx"]
 
 
 def test_tally_cli_filters(tmp_path, capsys):

@@ -42,6 +42,7 @@ REASONS_VI = {
     "free text": "ý kiến viết tay",
     "duplicate sheet": "phiếu quét hai lần",
     "unrecognized page": "không nhận dạng được trang",
+    "page could not be read": "không đọc được trang",
     "page of another form": "trang của mẫu phiếu khác",
     "not a known form: no QR code, 0 of 4 registration markers":
         "không phải mẫu phiếu đã biết: không có mã QR, tìm thấy 0/4 dấu định vị",
@@ -62,7 +63,7 @@ REASONS_VI = {
 }
 # the fixed ones, as the engine and the service write them (checked against their sources)
 REASONS_EXACT = ("two marks", "faint mark", "mark around the box", "correction", "thin stroke", "low contrast",
-                 "several filled boxes", "digit missing", "free text", "duplicate sheet", "unrecognized page",
+                 "several filled boxes", "digit missing", "free text", "duplicate sheet", "unrecognized page", "page could not be read",
                  "page of another form", "blank page: no content",
                  "registration markers found but the QR code and the printed serial are unreadable",
                  "PDF is encrypted with a password; export it without protection")

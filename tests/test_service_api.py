@@ -226,7 +226,49 @@ def test_a_release_0_1_database_gains_the_warnings_column(tmp_path):
     migrate(engine)
     assert "warnings" in {col["name"] for col in inspect(engine).get_columns("pages")}
     with engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head_revision()
+
+
+def _head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from service.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_a_0002_database_gains_sessions_respondents_and_one_live_file_per_hash(tmp_path):
+    """Migration 0003 on a database of revision 0002 that let one file in twice (the race it closes)."""
+    from sqlalchemy import inspect, text
+
+    from service.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    migrate(engine)
+    with engine.begin() as c:  # make it look like a database written at revision 0002
+        c.execute(text("DROP INDEX uq_files_round_sha_live"))
+        c.execute(text("DROP TABLE web_sessions"))
+        for table, col in (("users", "active"), ("users", "last_login_at"), ("pages", "respondent"),
+                           ("answers", "marks"), ("review_items", "revision")):
+            c.execute(text(f"ALTER TABLE {table} DROP COLUMN {col}"))
+        c.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+        c.execute(text("INSERT INTO rounds (id, name, template, version, period, created_at) VALUES (1, 'r', 'hue-2017', 1, '', '2026-01-01')"))
+        c.execute(text("INSERT INTO batches (id, round_id, created_by, created_at) VALUES (1, 1, 'op', '2026-01-01')"))
+        for fid in (1, 2, 3):  # file 2 slipped in twice; file 3 is another file
+            c.execute(text("INSERT INTO files (id, batch_id, round_id, filename, sha256, size, status) "
+                           "VALUES (:id, 1, 1, 'a.pdf', :sha, 10, 'split')"), {"id": fid, "sha": "b" * 64 if fid == 3 else "a" * 64})
+    migrate(engine)
+    insp = inspect(engine)
+    assert "web_sessions" in insp.get_table_names()
+    assert "respondent" in {col["name"] for col in insp.get_columns("pages")}
+    assert "revision" in {col["name"] for col in insp.get_columns("review_items")}
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT id, status, duplicate_of FROM files ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, "split", None), (2, "duplicate", 1), (3, "split", None)]
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head_revision() == "0003"
 
 
 def test_blank_back_sides_are_counted_but_not_queued_for_review(tmp_path, db_url, clean_scans):

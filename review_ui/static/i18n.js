@@ -67,7 +67,8 @@ const STRINGS = {
     source_names: { engine: "máy đọc", reviewer: "người duyệt", ocr: "OCR", manual: "nhập tay" },
     actions: {
       review: "duyệt", correct: "sửa", undo: "hoàn tác", "reject page": "không phải phiếu",
-      "settle duplicate": "xử lý trùng phiếu", "place page": "xác định mẫu phiếu", "manual entry": "nhập tay",
+      "settle duplicate": "xử lý trùng phiếu", "place page": "xác định mẫu phiếu",
+      "retry page": "đọc lại trang", "manual entry": "nhập tay từ ảnh",
     },
     // Exact reasons and page errors (English from omr/ and service/); patterned ones: REASON_PATTERNS_VI below.
     reasons: {
@@ -79,6 +80,7 @@ const STRINGS = {
       "read twice, readings differ": "đọc hai lần, kết quả khác nhau", "page misaligned": "trang bị lệch",
       // a page's reason (service/worker.py)
       "unrecognized page": "không nhận dạng được trang", "duplicate sheet": "phiếu quét hai lần",
+      "page could not be read": "không đọc được trang",
       "page of another form": "trang của mẫu phiếu khác", "identity read by OCR": "số phiếu đọc bằng OCR",
       "this page has no registration markers and cannot be read; rescan it or mark it as not a questionnaire":
         "trang này không có dấu định vị nên máy không đọc được; hãy quét lại, nhập tay, hoặc đánh dấu không phải phiếu khảo sát",
@@ -176,11 +178,12 @@ const STRINGS = {
     source_names: { engine: "engine", reviewer: "reviewer", ocr: "OCR", manual: "keyed in" },
     actions: {
       review: "review", correct: "correction", undo: "undo", "reject page": "not a questionnaire",
-      "settle duplicate": "duplicate settled", "place page": "form placed", "manual entry": "manual entry",
+      "settle duplicate": "duplicate settled", "place page": "form placed",
+      "retry page": "page read again", "manual entry": "keyed in from the image",
     },
     reasons: {
       "two marks": "two marks", "faint mark": "faint mark", "mark around the box": "mark around the box",
-      "correction": "correction", "free text": "free text", "unrecognized page": "page not recognised",
+      "correction": "correction", "free text": "free text", "unrecognized page": "page not recognised", "page could not be read": "page could not be read",
       "duplicate sheet": "sheet scanned twice", "page of another form": "page of another form", "low contrast": "low contrast",
       "identity read by OCR": "sheet number read by OCR", "thin stroke": "thin stroke", "unreadable": "unreadable",
     },

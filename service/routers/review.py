@@ -2,31 +2,54 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select, update
 
-from omr.layout import PX_PER_MM, layout
-from omr.template import load_template
+from omr.crops import field_crop, page_thumbnail
+from omr.errors import TemplateError
+from omr.layout import layout
+from omr.template import Template, list_templates, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
-from service.models import Answer, AuditEntry, Page, ReviewItem, utcnow
+from service.models import Answer, AuditEntry, Page, ReviewItem, Round, UploadedFile, utcnow
 from service.queries import resolve_round
 
 router = APIRouter(prefix="/api", tags=["review"])
+
+DB_INT = 2**31 - 1  # the largest id either database holds (PostgreSQL INTEGER)
+ItemId = Annotated[int, Path(ge=1, le=DB_INT, description="review item id")]
+BatchRef = Annotated[int | None, Query(ge=1, le=DB_INT, description="batch id")]
+RoundRef = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="round id or name")]
 
 _MISSING = object()
 
 
 class Decision(BaseModel):
+    """A reviewer's decision. Field items: ``value`` (or ``invalid: true`` for several marks, no valid answer).
+    Page items: ``keep`` (duplicate sheet), ``template``/``page``/``sheet`` (place the page on a form),
+    ``manual`` (every field of that page keyed in from the image), ``retry`` (read the page again) or
+    ``not_questionnaire`` — at the top level or inside ``value``. ``revision``: the item's revision as shown
+    (a stale one is refused with 409); ``expected``: the value being corrected (older clients)."""
+
     value: Any = None
     expected: Any = _MISSING
+    revision: int | None = None
+    invalid: bool = False
 
-    model_config = {"arbitrary_types_allowed": True}
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="allow")
+
+    def page_fields(self) -> dict[str, Any]:
+        out = dict(self.value) if isinstance(self.value, dict) else {}
+        out.update({k: v for k, v in (self.model_extra or {}).items()})
+        return out
+
+
+MARKED_KINDS = ("marked", "filled")
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -41,6 +64,24 @@ def _field_geo(page: Page, field_id: str):  # noqa: ANN202
     return t, page_no, f
 
 
+def known_template(template_id: Any) -> Template:
+    """A questionnaire by its id among the known ones (never a path); 422 naming the problem."""
+    if not isinstance(template_id, str) or template_id not in list_templates():
+        shown = str(template_id)[:40]
+        raise ApiError(422, f"no questionnaire {shown!r} (known: {', '.join(list_templates())})")
+    try:
+        return load_template(template_id)
+    except TemplateError as exc:
+        raise ApiError(422, f"questionnaire {template_id}: {exc.message}") from None
+
+
+def _page_ref(p: Page, filename: str | None) -> dict[str, Any]:
+    return {"id": p.id, "sheet": p.sheet, "page": p.page_no, "batch_id": p.batch_id, "source": filename, "index": p.index,
+            "respondent": p.respondent or p.sheet,
+            "image_url": f"/api/pages/{p.id}/image" if p.image_sha256 else None,
+            "aligned_image_url": f"/api/pages/{p.id}/aligned" if p.aligned_sha256 else None}
+
+
 def item_json(s, item: ReviewItem) -> dict[str, Any]:  # noqa: ANN001
     page = s.get(Page, item.page_id)
     out: dict[str, Any] = {
@@ -52,21 +93,31 @@ def item_json(s, item: ReviewItem) -> dict[str, Any]:  # noqa: ANN001
         "sheet": page.sheet, "page": page.page_no, "template": page.template,
         "status": None, "value": None, "options": [], "question": None, "field_kind": None, "text_suggestion": None,
         "image_url": f"/api/review/{item.id}/crop.png",
+        "revision": item.revision,
     }
     if item.kind == "field" and item.field_id:
         a = s.scalar(select(Answer).where(Answer.page_id == item.page_id, Answer.field_id == item.field_id))
         _, _, f = _field_geo(page, item.field_id)
+        marks = [m.get("value") for m in (a.marks or []) if m.get("kind") in MARKED_KINDS] if a is not None else []
+        status = a.status if a else None
         out.update(
-            status=a.status if a else None, value=a.value if a else None, text_suggestion=a.text_suggestion if a else None,
+            status=status, value=a.value if a else None, text_suggestion=a.text_suggestion if a else None,
             question=f.text, field_kind=f.kind, digits=f.digits,
             options=[{"value": o.value, "label": o.label} for o in f.options if o.digit in (None, 0)],
             source=a.source if a else None,
+            marks=marks,
+            # what Enter would store: the engine's reading; none at all for several marks (that is no answer)
+            proposed=None if status == "multiple" or a is None else a.value,
         )
-        if f.kind == "text" and a is not None and a.value is None and a.source == "engine":
-            out["value"] = a.text_suggestion
     else:
+        f = s.get(UploadedFile, page.file_id)
         out.update(status="unrecognized" if item.reason == "unrecognized page" else item.reason, question=item.reason,
-                   field_kind="page", value=None, page_error=page.error)
+                   field_kind="page", value=None, page_error=page.error, source=f.filename if f else None,
+                   can_read=page.aligned_sha256 is not None, can_retry=page.image_sha256 is not None)
+        if item.reason == "duplicate sheet" and page.duplicate_of:
+            other = s.get(Page, page.duplicate_of)
+            of = s.get(UploadedFile, other.file_id) if other else None
+            out["other_page"] = _page_ref(other, of.filename if of else None) if other else None
     return out
 
 
@@ -96,8 +147,9 @@ def _claim_next(s, user: str, scope, order: str, claim_seconds: int, exclude: li
 
 
 @router.get("/review/next", responses={204: {"description": "nothing left to review"}})
-def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | None = None, round: str | None = None,
-                order: str = "confidence", exclude: str = "") -> Any:
+def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef = None, round: RoundRef = None,
+                order: Annotated[str, Query(pattern="^(confidence|page)$")] = "confidence",
+                exclude: Annotated[str, Query(max_length=20_000, description="comma-separated item ids to skip")] = "") -> Any:
     """The next item for the caller, claimed for them; ``exclude`` (ids) lets a client preload the one after."""
     if batch is not None:
         scope = ReviewItem.batch_id == batch
@@ -107,7 +159,7 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | No
         raise ApiError(422, "say which queue: batch=ID or round=R")
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
-    skip = [int(x) for x in exclude.split(",") if x.strip().isdigit()]
+    skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if x.isascii() and x.isdigit() and int(x) <= DB_INT]
     item = _claim_next(s, user.name, scope, order, request.app.state.settings.claim_seconds, skip)
     if item is None:
         return Response(status_code=204)
@@ -115,7 +167,7 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: int | No
 
 
 @router.get("/review/{item_id}")
-def review_get(item_id: int, s: SessionDep, user: AnyUser) -> dict[str, Any]:
+def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
@@ -123,7 +175,7 @@ def review_get(item_id: int, s: SessionDep, user: AnyUser) -> dict[str, Any]:
 
 
 @router.get("/review/{item_id}/crop.png")
-def review_crop(item_id: int, request: Request, s: SessionDep, user: AnyUser) -> Response:
+def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser) -> Response:
     """The question's row from the aligned page, with a margin, the engine's reading outlined."""
     item = s.get(ReviewItem, item_id)
     if item is None:
@@ -134,32 +186,19 @@ def review_crop(item_id: int, request: Request, s: SessionDep, user: AnyUser) ->
         if not page.image_sha256:
             raise ApiError(404, "this page has no image")
         img = cv2.imread(str(store.path("pages", page.image_sha256, ".png")), cv2.IMREAD_GRAYSCALE)
-        scale = 1200 / max(img.shape)
-        ok, enc = cv2.imencode(".png", cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+        ok, enc = cv2.imencode(".png", page_thumbnail(img, 1400))
         return Response(enc.tobytes(), media_type="image/png")
     aligned = cv2.imread(str(store.path("aligned", page.aligned_sha256, ".jpg")), cv2.IMREAD_GRAYSCALE)
     if item.kind != "field" or not item.field_id:
-        ok, enc = cv2.imencode(".png", cv2.resize(aligned, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA))
+        ok, enc = cv2.imencode(".png", page_thumbnail(aligned, 1400))
         return Response(enc.tobytes(), media_type="image/png")
     _, _, f = _field_geo(page, item.field_id)
     a = s.scalar(select(Answer).where(Answer.page_id == page.id, Answer.field_id == item.field_id))
-    x, y, w, h = f.row
-    m = 4.0
-    x0, y0 = max(0, int((x - m) * PX_PER_MM)), max(0, int((y - m) * PX_PER_MM))
-    x1, y1 = min(aligned.shape[1], int((x + w + m) * PX_PER_MM)), min(aligned.shape[0], int((y + h + m) * PX_PER_MM))
-    crop = cv2.cvtColor(aligned[y0:y1, x0:x1], cv2.COLOR_GRAY2BGR)
     chosen = a.value if a is not None else None
-    chosen_set = set(chosen) if isinstance(chosen, list) else {chosen}
-    for o in f.options:
-        bx, by, bw, bh = o.box
-        p0 = (int((bx - 0.8) * PX_PER_MM) - x0, int((by - 0.8) * PX_PER_MM) - y0)
-        p1 = (int((bx + bw + 0.8) * PX_PER_MM) - x0, int((by + bh + 0.8) * PX_PER_MM) - y0)
-        if o.value in chosen_set and o.digit is None:
-            cv2.rectangle(crop, p0, p1, (40, 40, 220), 2)  # the engine's reading
-        else:
-            cv2.rectangle(crop, p0, p1, (200, 160, 60), 1)
-    ok, enc = cv2.imencode(".png", crop)
-    return Response(enc.tobytes(), media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+    reading = chosen if isinstance(chosen, list) else [chosen]
+    marked = [m.get("value") for m in (a.marks or []) if m.get("kind") in MARKED_KINDS] if a is not None else []
+    ok, enc = cv2.imencode(".png", field_crop(aligned, f, reading=[v for v in reading if isinstance(v, int)], marked=marked))
+    return Response(enc.tobytes(), media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 
 
 def _check_value(f, value: Any) -> tuple[Any, str]:  # noqa: ANN001
@@ -191,96 +230,249 @@ def _check_value(f, value: Any) -> tuple[Any, str]:  # noqa: ANN001
     return value.strip(), "answered"
 
 
+def _conflict(s, item: ReviewItem, why: str) -> ApiError:  # noqa: ANN001
+    """409 with what stands now, so the loser of a race sees the winner's answer."""
+    s.rollback()
+    s.refresh(item)
+    current, status = None, None
+    if item.kind == "field" and item.field_id:
+        a = s.scalar(select(Answer).where(Answer.page_id == item.page_id, Answer.field_id == item.field_id))
+        current, status = (a.value, a.status) if a else (None, None)
+    return ApiError(409, why, current=current, current_status=status, decided_by=item.decided_by, revision=item.revision,
+                    state=item.state)
+
+
+def _take(s, item: ReviewItem, user: str, seen: int, *, done: bool) -> bool:  # noqa: ANN001
+    """Close (or reopen) the item if nobody changed it since revision ``seen``: one conditional UPDATE, so of
+    two decisions at once exactly one wins, on SQLite and PostgreSQL alike."""
+    now = utcnow()
+    free = or_(ReviewItem.claimed_by.is_(None), ReviewItem.claimed_by == user, ReviewItem.claim_expires_at < now)
+    values: dict[str, Any] = {"revision": seen + 1}
+    if done:
+        values.update(state="done", decided_by=user, decided_at=now, claimed_by=None, claim_expires_at=None)
+    res = s.execute(update(ReviewItem).where(ReviewItem.id == item.id, ReviewItem.revision == seen, free).values(**values))
+    if res.rowcount != 1:
+        return False
+    s.refresh(item)
+    return True
+
+
 @router.post("/review/{item_id}")
-def review_decide(item_id: int, body: Decision, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+def review_decide(item_id: ItemId, body: Decision, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+    """Decide an item (or correct a decided one): exactly one of two simultaneous decisions wins, the other
+    gets 409 with the value that stands."""
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
     now = utcnow()
     if item.state == "pending" and item.claimed_by not in (None, user.name) and _aware(item.claim_expires_at) > now:
         raise ApiError(409, f"item is being reviewed by {item.claimed_by} (đang được {item.claimed_by} xử lý)", claimed_by=item.claimed_by)
+    seen = item.revision
+    if body.revision is not None and body.revision != seen:
+        raise _conflict(s, item, f"the item was decided meanwhile by {item.decided_by or 'another reviewer'} "
+                                 f"(mục này vừa được {item.decided_by or 'người khác'} quyết định)")
     page = s.get(Page, item.page_id)
     if item.kind != "field":
-        return _decide_page(s, item, page, body, user.name, request)
+        if item.state == "done" and body.revision is None:
+            raise _conflict(s, item, f"already decided by {item.decided_by}; send 'revision' to decide the page again")
+        return _decide_page(s, item, page, body, user.name, request, seen)
     a = s.scalar(select(Answer).where(Answer.page_id == page.id, Answer.field_id == item.field_id))
     current = a.value if a else None
     if body.expected is not _MISSING:
         if body.expected != current:
-            raise ApiError(409, "the answer was changed meanwhile (câu trả lời đã bị thay đổi)", current=current)
-    elif item.state == "done":
-        raise ApiError(409, f"already decided by {item.decided_by}; send 'expected' with the current value to correct it",
-                       current=current)
+            raise ApiError(409, "the answer was changed meanwhile (câu trả lời đã bị thay đổi)", current=current,
+                           current_status=a.status if a else None, revision=seen)
+    elif item.state == "done" and body.revision is None:
+        raise _conflict(s, item, f"already decided by {item.decided_by}; send 'revision' (or 'expected') to correct it")
     _, _, f = _field_geo(page, item.field_id)
-    value, status = _check_value(f, body.value)
+    if body.invalid:
+        if f.kind not in ("single", "code"):
+            raise ApiError(422, f"{f.id}: only a single-choice or code question can be invalid (several marks)")
+        value, status = None, "multiple"  # several marks: no valid answer; counted as invalid, never as blank
+    else:
+        value, status = _check_value(f, body.value)
+    was_pending = item.state == "pending"
+    if not _take(s, item, user.name, seen, done=True):
+        raise _conflict(s, item, "the item was decided meanwhile by another reviewer (mục này vừa được người khác quyết định)")
     if a is None:
         a = Answer(page_id=page.id, round_id=page.round_id, field_id=item.field_id, status=status, source="reviewer")
         s.add(a)
     old = {"value": current, "status": a.status, "source": a.source}
     a.value, a.status, a.source, a.updated_by, a.confidence = value, status, "reviewer", user.name, 1.0
     a.value_int = value if isinstance(value, int) and not isinstance(value, bool) else None
-    s.add(AuditEntry(user=user.name, action="review" if item.state == "pending" else "correct", page_id=page.id,
+    s.add(AuditEntry(user=user.name, action="review" if was_pending else "correct", page_id=page.id,
                      field_id=item.field_id, old=old, new={"value": value, "status": status, "item": item.id}))
     s.flush()
-    from service.tallies import refresh_sheet
+    from service.worker import recount
 
-    refresh_sheet(s, page.round_id, page.sheet)
-    item.state, item.decided_by, item.decided_at = "done", user.name, now
-    item.claimed_by, item.claim_expires_at = None, None
+    recount(s, page)
     s.commit()
-    return {"page_id": page.id, "field_id": item.field_id, "value": value, "status": status, "source": "reviewer", "item": item.id}
+    return {"page_id": page.id, "field_id": item.field_id, "value": value, "status": status, "source": "reviewer",
+            "item": item.id, "revision": item.revision}
 
 
-def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, request: Request) -> dict[str, Any]:  # noqa: ANN001
+def _int_in(v: Any, lo: int, hi: int, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).strip().isascii() or not str(v).strip().isdigit():
+        raise ApiError(422, f"{what} must be a whole number from {lo} to {hi}")
+    n = int(str(v).strip())
+    if not lo <= n <= hi:
+        raise ApiError(422, f"{what} must be a whole number from {lo} to {hi}")
+    return n
+
+
+def _serial(v: Any) -> str:
+    sheet = str(v if v is not None else "").strip()
+    if not (sheet.isascii() and sheet.isdigit() and 1 <= len(sheet) <= 12):
+        raise ApiError(422, "sheet must be the serial printed on the sheet: 1 to 12 digits")
+    return sheet.zfill(6)
+
+
+def _round_form(s, page: Page, t: Template) -> None:  # noqa: ANN001
+    rnd = s.get(Round, page.round_id)
+    if rnd is not None and (t.id, t.version) != (rnd.template, rnd.version):
+        raise ApiError(422, f"this round reads {rnd.template} v{rnd.version}; a page of {t.id} v{t.version} cannot be "
+                            f"counted in it: upload it to a round of that form, or mark it as not a questionnaire")
+
+
+def _settle_duplicate(s, page: Page, keep: Any) -> None:  # noqa: ANN001
+    if keep == "both":
+        # two respondents whose sheets carry one serial (two print runs): the later one gets a key of its own,
+        # shared with the other pages of the same sheet settled alike (the pages of one file or batch)
+        first = s.get(Page, page.duplicate_of) if page.duplicate_of else None
+        page.duplicate_of = None
+        page.respondent = _new_respondent(s, page, first)
+    elif keep == "this" and page.duplicate_of:
+        other = s.get(Page, page.duplicate_of)
+        page.duplicate_of, other.duplicate_of = None, page.id
+        page.respondent, other.respondent = other.respondent, None
+    elif keep == "other":
+        if page.duplicate_of is None:  # settled otherwise before: back to a duplicate of the first
+            page.respondent = None
+            _flag_again(s, page)
+    else:
+        raise ApiError(422, "for a duplicate sheet send {\"keep\": \"this\" | \"other\" | \"both\"}")
+
+
+def _flag_again(s, page: Page) -> None:  # noqa: ANN001
+    first = s.scalar(select(Page.id).where(
+        Page.round_id == page.round_id, Page.template == page.template, Page.sheet == page.sheet, Page.page_no == page.page_no,
+        Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None), Page.respondent.is_(None),
+        Page.id != page.id).order_by(Page.id).limit(1))
+    page.duplicate_of = first
+
+
+def _new_respondent(s, page: Page, first: Page | None) -> str:  # noqa: ANN001
+    """``SERIAL-k`` (k ≥ 2): the key of the same batch's pages settled alike when they lack this page number,
+    else the smallest free one."""
+    taken: dict[str, set[int | None]] = {}
+    batch_of: dict[str, set[int]] = {}
+    for key, pno, bid in s.execute(select(Page.respondent, Page.page_no, Page.batch_id).where(
+            Page.round_id == page.round_id, Page.sheet == page.sheet, Page.respondent.is_not(None), Page.id != page.id,
+            Page.status != "rejected")):
+        taken.setdefault(key, set()).add(pno)
+        batch_of.setdefault(key, set()).add(bid)
+    for key in sorted(taken):
+        if page.batch_id in batch_of[key] and page.page_no not in taken[key]:
+            return key
+    k = 2
+    while f"{page.sheet}-{k}" in taken:
+        k += 1
+    return f"{page.sheet}-{k}"
+
+
+def _manual_entry(s, page: Page, t: Template, pno: int, sheet: str, manual: Any, user: str) -> dict[str, Any]:  # noqa: ANN001
+    """Every field of one page of form ``t``, keyed in by a person from the image (the page could not be read)."""
+    fields = layout(t).pages[pno - 1].fields
+    if not isinstance(manual, dict):
+        raise ApiError(422, "manual must map every field of the page to its value (null = blank)")
+    ids = [f.id for f in fields]
+    unknown = [k for k in manual if k not in ids]
+    missing = [k for k in ids if k not in manual]
+    if unknown or missing:
+        parts = ([f"not on page {pno} of {t.id}: {', '.join(map(str, unknown))[:200]}"] if unknown else []) + (
+            [f"missing: {', '.join(missing)[:200]}"] if missing else [])
+        raise ApiError(422, "manual entry: " + "; ".join(parts))
+    checked = {f.id: _check_value(f, manual[f.id]) for f in fields}
+    s.query(Answer).filter(Answer.page_id == page.id).delete()
+    for f in fields:
+        value, status = checked[f.id]
+        s.add(Answer(page_id=page.id, round_id=page.round_id, field_id=f.id, value=value,
+                     value_int=value if isinstance(value, int) and not isinstance(value, bool) else None,
+                     status=status, confidence=1.0, source="manual", updated_by=user))
+    page.status, page.result_status, page.error = "done", "ok", None
+    page.template, page.version, page.page_no, page.sheet, page.identified_by = t.id, t.version, pno, sheet, "manual"
+    page.duplicate_of, page.respondent = None, None
     from service.worker import flag_duplicate
 
-    v = body.value if isinstance(body.value, dict) else {}
+    s.flush()
+    flag_duplicate(s, page)
+    return {k: {"value": v, "status": st} for k, (v, st) in checked.items()}
+
+
+def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, request: Request, seen: int) -> dict[str, Any]:  # noqa: ANN001
+    from service.worker import flag_duplicate, store_page_result
+
+    v = body.page_fields()
     old = {"status": page.result_status, "template": page.template, "page": page.page_no, "sheet": page.sheet,
-           "duplicate_of": page.duplicate_of}
+           "duplicate_of": page.duplicate_of, "respondent": page.respondent}
+    extra: dict[str, Any] = {}
+    manual_values = None
+    if not _take(s, item, user, seen, done=True):
+        raise _conflict(s, item, "the page was decided meanwhile by another reviewer (trang này vừa được người khác quyết định)")
     if v.get("not_questionnaire"):
         page.status, page.result_status = "rejected", "rejected"
         s.query(Answer).filter(Answer.page_id == page.id).delete()
-        s.query(ReviewItem).filter(ReviewItem.page_id == page.id, ReviewItem.state == "pending", ReviewItem.id != item.id).delete()
         action = "reject page"
-    elif item.reason == "duplicate sheet":
-        keep = v.get("keep")
-        if keep == "both":
-            page.duplicate_of = None
-        elif keep == "this" and page.duplicate_of:
-            other = s.get(Page, page.duplicate_of)
-            page.duplicate_of, other.duplicate_of = None, page.id
-        elif keep != "other":
-            raise ApiError(422, "for a duplicate sheet send {\"keep\": \"this\" | \"other\" | \"both\"}")
+    elif v.get("retry"):
+        if not page.image_sha256:
+            raise ApiError(422, "the file itself could not be read: upload it again (a file whose pages all failed is "
+                                "taken again as a retry), or key the answers in from the paper")
+        page.status, page.result_status, page.error, page.attempts, page.lease_until = "queued", None, None, 0, None
+        action = "retry page"
+    elif item.reason == "duplicate sheet" and "manual" not in v:
+        _settle_duplicate(s, page, v.get("keep"))
         action = "settle duplicate"
-    elif "template" in v or "sheet" in v:
-        tid = v.get("template") or page.template
-        try:
-            t = load_template(tid)
-        except Exception:  # noqa: BLE001
-            raise ApiError(422, f"no template {tid!r}") from None
-        pno = int(v.get("page") or page.page_no or 1)
-        sheet = str(v.get("sheet") or page.sheet or "")
-        if not 1 <= pno <= t.page_count or not sheet.isdigit():
-            raise ApiError(422, f"page must be 1..{t.page_count} and sheet a number")
-        if item.reason == "unrecognized page":
+    elif "manual" in v:
+        t = known_template(v.get("template") or page.template)
+        _round_form(s, page, t)
+        pno = _int_in(v.get("page") if v.get("page") is not None else page.page_no or 1, 1, t.page_count, "page")
+        sheet = _serial(v.get("sheet") if v.get("sheet") is not None else page.sheet)
+        manual_values = _manual_entry(s, page, t, pno, sheet, v["manual"], user)
+        extra["fields_entered"] = len(manual_values)
+        action = "manual entry"
+    elif "template" in v or "sheet" in v or "page" in v:
+        t = known_template(v.get("template") or page.template)
+        pno = _int_in(v.get("page") if v.get("page") is not None else page.page_no or 1, 1, t.page_count, "page")
+        sheet = _serial(v.get("sheet") if v.get("sheet") is not None else page.sheet)
+        _round_form(s, page, t)
+        if page.result_status != "ok":  # not read as a form yet: read it as the one named
             if not page.aligned_sha256:
-                raise ApiError(422, "this page has no registration markers and cannot be read; rescan it or mark it as not a questionnaire")
+                raise ApiError(422, "this page's registration marks were not found, so it cannot be read as a form: "
+                                    "key its answers in by hand (manual), rescan it, or mark it as not a questionnaire")
             from omr.pipeline import read_fields
 
             aligned = cv2.imread(str(request.app.state.store.path("aligned", page.aligned_sha256, ".jpg")), cv2.IMREAD_GRAYSCALE)
             fields = read_fields(np.ascontiguousarray(aligned), t, pno)
-            from service.worker import store_page_result
-
             page.status = "processing"
-            store_page_result(s, page, {"status": "ok", "template": t.id, "version": t.version, "page": pno, "sheet": sheet.zfill(6),
+            store_page_result(s, page, {"status": "ok", "template": t.id, "version": t.version, "page": pno, "sheet": sheet,
                                         "agency": page.agency, "alignment_quality": page.alignment_quality, "identified_by": "reviewer",
                                         "fields": {k: fr.to_json() for k, fr in fields.items()}}, page.aligned_sha256)
+            extra["fields_read"] = len(fields)
+            extra["review_items"] = s.scalar(select(func.count()).select_from(ReviewItem).where(
+                ReviewItem.page_id == page.id, ReviewItem.state == "pending")) or 0
         else:
-            page.template, page.version, page.page_no, page.sheet = t.id, t.version, pno, sheet.zfill(6)
-            page.duplicate_of = None
+            page.template, page.version, page.page_no, page.sheet = t.id, t.version, pno, sheet
+            page.duplicate_of, page.respondent = None, None
             flag_duplicate(s, page)
         action = "place page"
     else:
-        raise ApiError(422, "send {\"template\", \"page\", \"sheet\"} or {\"not_questionnaire\": true}")
+        raise ApiError(422, "send {\"template\", \"page\", \"sheet\"} (add \"manual\" to key every field in), "
+                            "{\"retry\": true} or {\"not_questionnaire\": true}")
+    if action != "settle duplicate":  # the page's other open questions are settled with it
+        s.query(ReviewItem).filter(ReviewItem.page_id == page.id, ReviewItem.state == "pending", ReviewItem.kind == "page",
+                                   ReviewItem.id != item.id, ReviewItem.reason != "duplicate sheet").delete()
+    if action in ("reject page", "manual entry"):
+        s.query(ReviewItem).filter(ReviewItem.page_id == page.id, ReviewItem.state == "pending", ReviewItem.id != item.id).delete()
     from service.worker import recount
 
     s.flush()
@@ -288,15 +480,20 @@ def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, req
     for other in s.scalars(select(Page).where(or_(Page.duplicate_of == page.id, Page.id == (old["duplicate_of"] or -1)))):
         recount(s, other)
     new = {"status": page.result_status, "template": page.template, "page": page.page_no, "sheet": page.sheet,
-           "duplicate_of": page.duplicate_of}
+           "duplicate_of": page.duplicate_of, "respondent": page.respondent}
+    if manual_values is not None:
+        new["fields"] = manual_values
     s.add(AuditEntry(user=user, action=action, page_id=page.id, field_id=None, old=old, new=new))
-    item.state, item.decided_by, item.decided_at, item.claimed_by, item.claim_expires_at = "done", user, utcnow(), None, None
     s.commit()
-    return {"page_id": page.id, "field_id": None, "value": new, "status": page.result_status, "source": "reviewer", "item": item.id}
+    if action == "retry page":
+        request.app.state.wake()
+    return {"page_id": page.id, "field_id": None, "value": new, "status": page.result_status or page.status,
+            "source": "reviewer", "item": item.id, "revision": item.revision, **extra}
 
 
 @router.post("/review/{item_id}/undo")
-def review_undo(item_id: int, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+    """Undo the caller's last decision of a field item: the answer goes back, the item is pending again (theirs)."""
     item = s.get(ReviewItem, item_id)
     if item is None or item.state != "done":
         raise ApiError(409, "only a decided item can be undone")
@@ -304,30 +501,35 @@ def review_undo(item_id: int, request: Request, s: SessionDep, user: Reviewer) -
         raise ApiError(403, f"{item.decided_by} decided this item; only they (or an admin) can undo it")
     if item.kind != "field":
         raise ApiError(409, "page decisions are corrected by deciding the page again")
+    seen = item.revision
     last = s.scalar(select(AuditEntry).where(AuditEntry.page_id == item.page_id, AuditEntry.field_id == item.field_id)
                     .order_by(AuditEntry.id.desc()).limit(1))
     a = s.scalar(select(Answer).where(Answer.page_id == item.page_id, Answer.field_id == item.field_id))
     if last is None or a is None:
         raise ApiError(409, "nothing to undo")
+    res = s.execute(update(ReviewItem).where(ReviewItem.id == item.id, ReviewItem.revision == seen, ReviewItem.state == "done")
+                    .values(revision=seen + 1, state="pending", decided_by=None, decided_at=None, claimed_by=user.name,
+                            claim_expires_at=utcnow() + timedelta(seconds=request.app.state.settings.claim_seconds)))
+    if res.rowcount != 1:
+        raise _conflict(s, item, "the item was changed meanwhile (mục này vừa bị thay đổi)")
     before = last.old or {}
     cur = {"value": a.value, "status": a.status, "source": a.source}
     a.value, a.status, a.source = before.get("value"), before.get("status", a.status), before.get("source", "engine")
     a.value_int = a.value if isinstance(a.value, int) and not isinstance(a.value, bool) else None
     s.add(AuditEntry(user=user.name, action="undo", page_id=item.page_id, field_id=item.field_id, old=cur, new=before))
     s.flush()
-    from service.tallies import refresh_sheet
+    from service.worker import recount
 
-    page = s.get(Page, item.page_id)
-    refresh_sheet(s, page.round_id, page.sheet)
-    item.state, item.decided_by, item.decided_at = "pending", None, None
-    item.claimed_by = user.name
-    item.claim_expires_at = utcnow() + timedelta(seconds=request.app.state.settings.claim_seconds)
+    recount(s, s.get(Page, item.page_id))
     s.commit()
+    s.refresh(item)
     return item_json(s, item)
 
 
 @router.get("/progress")
-def progress(s: SessionDep, user: AnyUser, round: str | None = None, batch: int | None = None) -> dict[str, Any]:
+def progress(s: SessionDep, user: AnyUser, round: RoundRef = None, batch: BatchRef = None) -> dict[str, Any]:
+    """Review progress of a batch or a round: items in all, left, done (today), per reviewer, and how many
+    pending items other reviewers hold right now."""
     if batch is not None:
         scope = ReviewItem.batch_id == batch
     else:
@@ -343,4 +545,8 @@ def progress(s: SessionDep, user: AnyUser, round: str | None = None, batch: int 
         .group_by(ReviewItem.decided_by)
     ).all())
     by = [{"name": n, "done": c, "done_today": today.get(n, 0)} for n, c in rows if n]
-    return {"total": total, "left": left, "done": total - left, "done_today": sum(today.values()), "by_reviewer": by}
+    held = s.scalar(select(func.count()).select_from(ReviewItem).where(
+        scope, ReviewItem.state == "pending", ReviewItem.claimed_by.is_not(None), ReviewItem.claimed_by != user.name,
+        ReviewItem.claim_expires_at > utcnow())) or 0
+    return {"total": total, "left": left, "done": total - left, "done_today": sum(today.values()), "by_reviewer": by,
+            "held_by_others": held}

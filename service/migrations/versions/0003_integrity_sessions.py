@@ -11,6 +11,7 @@ Revises: 0002
   earlier duplicates that slipped through are marked as duplicates first;
 * ``pages.respondent``: the key a page's answers are grouped under (two different sheets that share a
   serial stay two respondents); ``answers.sheet`` and ``sheet_summaries.sheet`` widen to hold it;
+* ``answers.marks``: the engine's reading of each box (a reviewer is shown which options held the marks);
 * ``review_items.revision``: optimistic concurrency for decisions (two at once: exactly one wins).
 
 Revision 0001 creates the tables from the current models, so every step checks what is there already.
@@ -42,6 +43,8 @@ def upgrade() -> None:
         op.add_column("users", sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
     if "respondent" not in _cols("pages"):
         op.add_column("pages", sa.Column("respondent", sa.String(24), nullable=True))
+    if "marks" not in _cols("answers"):
+        op.add_column("answers", sa.Column("marks", sa.JSON(), nullable=True))
     if "revision" not in _cols("review_items"):
         op.add_column("review_items", sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
     if bind.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
@@ -59,6 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("uq_files_round_sha_live", table_name="files")
     op.drop_column("review_items", "revision")
+    op.drop_column("answers", "marks")
     op.drop_column("pages", "respondent")
     op.drop_column("users", "last_login_at")
     op.drop_column("users", "active")
