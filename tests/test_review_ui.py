@@ -389,6 +389,7 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     # reviewer2 still holds an item: the queue is not "all done" (issue 10, item 21)
     page.wait_for_function("document.querySelector('#done-text').textContent.includes('1 mục đang được người khác xử lý')")
     assert "Đã duyệt hết" not in page.inner_text("#done-view")
+    page.screenshot(path=str(SHOTS / "review-done-held.png"))
     assert skipped in expected, "the skipped item came back at the end of the queue"
     assert undone is not None, "no single-choice item to undo"
     assert {"unrecognized page", "not a known form: no QR code, 0 of 4 registration markers"} <= reasons_shown, reasons_shown

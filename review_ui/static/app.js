@@ -68,6 +68,7 @@ function flash(text, kind = "ok") {
 
 function preload(item) {
   if (!item || !item.image_url || imageCache.has(item.image_url)) return;
+  if (item.field_kind === "page" && !item.page_image_url) return;  // no picture to fetch
   const img = new Image();
   img.decoding = "async";
   img.src = item.image_url;
@@ -155,6 +156,7 @@ function render(item) {
   }
 
   // the crop: never show the previous item's picture under this item's question
+  const noPicture = kind === "page" && !item.page_image_url;
   const crop = $("item-crop");
   crop.classList.toggle("page-crop", kind === "page");
   if (crop.dataset.src !== item.image_url) {
@@ -163,17 +165,20 @@ function render(item) {
     crop.style.visibility = cached && cached.complete && cached.naturalWidth ? "visible" : "hidden";
     crop.onload = () => { crop.style.visibility = "visible"; };
     crop.onerror = () => { crop.style.visibility = "visible"; };
-    if (item.image_url) crop.src = item.image_url; else crop.removeAttribute("src");
+    if (item.image_url && !noPicture) crop.src = item.image_url; else crop.removeAttribute("src");
   }
   crop.alt = item.question || reasonText(item.reason) || "";
-  $("crop-wrap").hidden = isDuplicate(item);
+  // a page whose file could not be read has no picture at all: say so instead of a broken image
+  $("crop-wrap").hidden = isDuplicate(item) || noPicture;
+  $("item-note").textContent = "";
   $("dup-view").hidden = !isDuplicate(item);
   $("manual").hidden = true;
   $("queue-cols").classList.remove("wide");
 
   renderSuggestion(item);
   const note = $("item-note");
-  note.textContent = item.state === "done" ? `${t("decided_by")} ${item.decided_by || "?"}. ${t("correction_note")}` : "";
+  if (item.state === "done") note.textContent = `${t("decided_by")} ${item.decided_by || "?"}. ${t("correction_note")}`;
+  else if (noPicture) note.textContent = t("page_no_picture");
 
   // options: the engine's proposal outlined; for two marks, the marked options highlighted
   const opts = $("item-options");
@@ -570,6 +575,7 @@ function placePage() {
   decide({ template: tid, page: pno, sheet: $("pf-sheet").value.trim() }, {
     done: (out) => (typeof out.fields_read === "number"
       ? t("placed_read").replace("{n}", String(out.fields_read))
+        .replace("{r}", out.review_items ? t("placed_review").replace("{n}", String(out.review_items)) : "")
       : t("placed").replace("{s}", word("status_names", out.status || ""))).replace("{f}", tid).replace("{p}", String(pno)),
     flashKind: (out) => (out.fields_read === 0 || (out.status && out.status !== "ok" && out.status !== "done") ? "warn" : "ok"),
   });
