@@ -364,9 +364,11 @@ def test_an_ended_session_goes_back_to_the_login(session, svc):
 def test_page_view_table_fits_its_column_at_1366(session, svc):
     s = session("viewer1")
     pg = s.page
-    page_id = next(i["page_id"] for i in svc["items"] if i["field_kind"] == "single")
+    # the page with the free text: a long OCR reading and long questions in the table
+    page_id = next(i["page_id"] for i in svc["items"] if i["field_kind"] == "text")
     pg.goto(f"{svc['base']}/ui/page.html?id={page_id}")
     pg.wait_for_selector("body[data-loaded='1']")
+    assert "tesseract" in pg.inner_text("#fields")
     side = pg.locator(".side").bounding_box()
     for col in range(1, 6):
         box = pg.locator(f"#fields th:nth-child({col})").bounding_box()

@@ -112,7 +112,7 @@ const STRINGS = {
     alldone: "All done. Nothing left to review in this queue.", back_choose: "Choose another queue",
     keys: "Keyboard shortcuts", k_digit: "choose an option (multiple choice: toggle, then Enter saves)",
     k_blank: "blank (only this key: Enter never stores an empty box)", k_enter: "accept the suggestion / save what is chosen or typed; handwriting: into the box when it is empty", k_move: "previous decision / skip or next",
-    k_undo: "undo the last decision", k_n: "page is not a questionnaire", k_esc: "leave the text box so the keys work again (Enter: back into it)",
+    k_undo: "undo the last decision", k_n: "page is not a questionnaire", k_esc: "leave the text box (or the manual form) so the keys work again (T: back into it)",
     k_help: "show / hide this table", close: "Close (Esc)", progress_h: "Progress", fields_h: "Answers", audit_h: "Audit log",
     col_q: "Question", col_v: "Value", col_s: "Status", col_src: "Source", col_conf: "Confidence",
     col_at: "When", col_user: "User", col_act: "Action", col_change: "Old → new", back_queue: "← Review queue",
