@@ -162,7 +162,9 @@ function render(item) {
   if (crop.dataset.src !== item.image_url) {
     crop.dataset.src = item.image_url || "";
     const cached = imageCache.get(item.image_url);
-    crop.style.visibility = cached && cached.complete && cached.naturalWidth ? "visible" : "hidden";
+    const ready = cached && cached.complete && cached.naturalWidth;
+    crop.style.visibility = ready ? "visible" : "hidden";
+    if (!ready) crop.removeAttribute("src");  // not the last picture's size while this one loads
     crop.onload = () => { crop.style.visibility = "visible"; };
     crop.onerror = () => { crop.style.visibility = "visible"; };
     if (item.image_url && !noPicture) crop.src = item.image_url; else crop.removeAttribute("src");
