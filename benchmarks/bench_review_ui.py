@@ -49,7 +49,8 @@ PROBE = """() => {
         requestAnimationFrame(() => {
           const tPaint = performance.now() - t0;
           const img = document.querySelector('#item-crop');
-          const shown = () => (!document.querySelector('#done-view').hidden) ||
+          // no crop to wait for: the end, or a page shown otherwise (no picture, side by side, manual entry)
+          const shown = () => (!document.querySelector('#done-view').hidden) || document.querySelector('#crop-wrap').hidden ||
             (img.complete && img.naturalWidth > 0 && img.style.visibility !== 'hidden');
           const pic = () => (shown() ? resolve([tRender, tPaint, performance.now() - t0]) : requestAnimationFrame(pic));
           pic();

@@ -320,6 +320,7 @@ async function showDuplicate(item) {
 // ---------------------------------------------------------------- the done screen
 
 let doneTimer = null;
+let lastAutoAdvance = 0;
 
 function showDone() {
   state.current = null;
@@ -345,7 +346,9 @@ async function checkDone() {
     // a server without held_by_others: every pending item is held by someone else once next gives nothing
     const held = typeof p.held_by_others === "number" ? p.held_by_others : p.left;
     const reading = [...state.batches.values()].some((b) => ACTIVE_BATCH.has(b.status) && (!state.batch || String(b.id) === state.batch));
-    if (p.left > held || (reading && p.left > 0)) {  // a claim ran out, or new items came in: take them
+    if ((p.left > held || (reading && p.left > 0)) && Date.now() - lastAutoAdvance > 3000) {
+      // a claim ran out, or new items came in: take them (at most every 3 s, should the server disagree)
+      lastAutoAdvance = Date.now();
       await advance().catch((e) => { $("queue-error").textContent = apiErrorText(e); });
       return;
     }
@@ -855,11 +858,8 @@ async function init() {
   applyLang();
   $("lang").addEventListener("click", () => {
     toggleLang();
-    if (state.current && !$("queue-view").hidden) {
-      const manual = state.manual;
-      render(state.current);
-      if (manual && !state.manual) openManual(state.current);
-    }
+    // the manual form keeps what was keyed in: only its static words change (the form's own text is the questionnaire's)
+    if (state.current && !$("queue-view").hidden && !state.manual) render(state.current);
     if (!$("choose-view").hidden && state.me) { $("role-note").textContent = roleLine(state.me.role); showBatches(); }
     if (state.me) $("who").textContent = `${state.me.name} (${word("role_names", state.me.role)})`;
     if (!$("done-view").hidden) checkDone();
