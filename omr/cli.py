@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=_cmd_scan)
 
     # Commands that live outside the recognition core register themselves.
-    for module, hook in (("service.tally_cli", "add_tally_parser"), ("service.cli", "add_service_parsers")):
+    for module, hook in (("service.tally_cli", "add_tally_parser"), ("service.cli", "add_service_parsers"),
+                         ("service.watch", "add_watch_parser"), ("service.backup", "add_backup_parsers")):
         try:
             mod = importlib.import_module(module)
         except ImportError:

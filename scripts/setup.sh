@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
-pkgs=(python3 python3-venv python3-pip tesseract-ocr tesseract-ocr-vie poppler-utils fonts-noto-core fonts-dejavu-core)
+# postgresql-client: pg_dump/pg_restore for omr backup/restore of a PostgreSQL database
+pkgs=(python3 python3-venv python3-pip tesseract-ocr tesseract-ocr-vie poppler-utils fonts-noto-core fonts-dejavu-core postgresql-client)
 if [[ "${1:-}" == "--dev" ]]; then
-  pkgs+=(chromium libreoffice-calc-nogui postgresql-client)
+  pkgs+=(chromium libreoffice-calc-nogui)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

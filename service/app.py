@@ -6,14 +6,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from service import openapi
 from service.db import make_engine, migrate, session_factory
-from service.errors import ApiError, handle_api_error
-from service.routers import auth, batches, pages, results, review, rounds, templates
+from service.errors import ApiError, handle_api_error, handle_validation_error
+from service.guard import RequestGuard
+from service.routers import agencies, auth, batches, imports, pages, print_runs, results, review, rounds, templates, users
 from service.settings import Settings
 from service.storage import Store
+from service.throttle import LoginThrottle
 from service.worker import Worker
 
 UI_DIR = Path(__file__).resolve().parent.parent / "review_ui" / "static"
@@ -25,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     migrate(engine)
     factory = session_factory(engine)
     store = Store(settings.data_dir)
+    store.sweep_tmp()  # halves of uploads a stopped server was receiving
     worker = Worker(settings, factory, store)
 
     @asynccontextmanager
@@ -38,9 +43,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="omr-khaosat",
-        description="Đọc phiếu khảo sát sự hài lòng: đợt khảo sát, lô phiếu quét, duyệt, chỉ số. See docs/api.md.",
+        description=openapi.DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from local files by openapi.install
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -48,9 +54,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.worker = worker
     app.state.wake = worker.wake.set
+    app.state.login_throttle = LoginThrottle(
+        max_failures=settings.login_max_failures, window=settings.login_window_seconds,
+        lock=settings.login_lock_seconds, lock_max=settings.login_lock_max_seconds)
     app.add_exception_handler(ApiError, handle_api_error)
-    for r in (auth, rounds, templates, batches, pages, review, results):
-        app.include_router(r.router)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)  # echoes only a prefix of the input
+    # writes are authenticated and bodies capped before any body is read (service/guard.py)
+    app.add_middleware(RequestGuard, settings=settings, factory=factory)
+    routers = [m.router for m in (auth, users, rounds, print_runs, imports, agencies, templates, batches, pages, review, results)]
+    for r in routers:
+        app.include_router(r, responses=openapi.ERRORS)
+    openapi.install(app, routers)
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 

@@ -1,4 +1,4 @@
-"""`omr serve`, `omr user add` and `omr export`: registered into the `omr` command by omr/cli.py.
+"""`omr serve`, `omr user add|list|disable|enable` and `omr export`: registered into the `omr` command by omr/cli.py.
 
 Everything heavy (FastAPI, SQLAlchemy, the exports) is imported inside the
 command functions, so the recognition commands never load it.
@@ -58,6 +58,56 @@ def _user_add(args: argparse.Namespace) -> int:
             return 2
     print(token)
     print(f"user {args.name!r} ({args.role}): keep this token; it is shown only once", file=sys.stderr)
+    return 0
+
+
+def _user_db(args: argparse.Namespace):  # noqa: ANN202
+    from service.db import make_engine, migrate, session_factory
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    return engine, session_factory(engine)
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from service.auth import as_utc
+    from service.models import User
+
+    engine, factory = _user_db(args)
+    try:
+        with factory() as s:
+            users = s.scalars(select(User).order_by(User.name)).all()
+            rows = [(u.name, u.role, "active" if u.active else "disabled",
+                     as_utc(u.last_login_at).strftime("%Y-%m-%d %H:%M UTC") if u.last_login_at else "never")
+                    for u in users]
+    finally:
+        engine.dispose()
+    head = ("name", "role", "state", "last sign-in")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(4)]
+    for r in [head, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def _user_set_active(args: argparse.Namespace, active: bool) -> int:
+    from service.auth import set_active
+
+    engine, factory = _user_db(args)
+    try:
+        with factory() as s, s.begin():
+            try:
+                set_active(s, args.name, active)
+            except ValueError as exc:
+                print(f"omr user {'enable' if active else 'disable'}: {exc}", file=sys.stderr)
+                return 2
+    finally:
+        engine.dispose()
+    print(f"user {args.name!r}: {'enabled' if active else 'disabled; its token and browser sessions are refused from now on'}",
+          file=sys.stderr)
     return 0
 
 
@@ -138,6 +188,17 @@ def add_service_parsers(sub) -> None:  # noqa: ANN001
     ua.add_argument("--role", required=True, choices=["admin", "operator", "reviewer", "viewer"])
     _common(ua)
     ua.set_defaults(func=_user_add)
+    ul = usub.add_parser("list", help="every user: name, role, active or disabled, last sign-in")
+    _common(ul)
+    ul.set_defaults(func=_user_list)
+    ud = usub.add_parser("disable", help="refuse a user's token and end its browser sessions (the account is kept)")
+    ud.add_argument("name")
+    _common(ud)
+    ud.set_defaults(func=lambda a: _user_set_active(a, False))
+    ue = usub.add_parser("enable", help="accept a disabled user's token again")
+    ue.add_argument("name")
+    _common(ue)
+    ue.set_defaults(func=lambda a: _user_set_active(a, True))
     ex = sub.add_parser(
         "export", help="write a round's answers and indices from the service's database (as GET /api/export)",
         description="Xuất kết quả một đợt khảo sát từ cơ sở dữ liệu của dịch vụ: cùng nội dung như GET /api/export.",

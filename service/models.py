@@ -48,13 +48,42 @@ class Round(Base):
     version: Mapped[int] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # open | closed: a closed round takes no uploads and no decisions, so its figures stay as published
+    state: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    # the agencies surveyed and the sample each should return: {"SNV": 400, ...} (None: not planned)
+    targets: Mapped[object | None] = mapped_column(JSON, nullable=True)
+
+
+AGENCY_KINDS = ("tinh", "so", "nganh", "huyen", "xa", "khac")  # province, department, sector, district, commune, other
 
 
 class Agency(Base):
+    """An agency surveyed: a province's departments and sectors, its districts and their communes."""
+
     __tablename__ = "agencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="khac", server_default="khac")
+    parent: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the parent agency's code (tỉnh → sở, huyện → xã)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class PrintRun(Base):
+    """Sheets printed for a round and an agency: serials ``first_serial`` .. ``first_serial + count - 1``.
+
+    A returned sheet's agency is known from its serial even when its QR code carries none, a serial the
+    round never printed is flagged, and returned / printed is the agency's response rate."""
+
+    __tablename__ = "print_runs"
+    __table_args__ = (UniqueConstraint("round_id", "first_serial", name="uq_print_run_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    first_serial: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Batch(Base):
@@ -115,6 +144,7 @@ class Page(Base):
     respondent: Mapped[str | None] = mapped_column(String(24), nullable=True)
     page_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")  # paper | online (imported)
     alignment_quality: Mapped[float | None] = mapped_column(Float, nullable=True)
     identified_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
     warnings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list: what the engine says about the scan itself
@@ -153,6 +183,7 @@ class Answer(Base):
     counted: Mapped[bool] = mapped_column(default=False)  # the page is read, of the round's form, not a duplicate
     sheet: Mapped[str | None] = mapped_column(String(24), nullable=True)  # the page's respondent (Page.respondent)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")
     updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -204,4 +235,18 @@ class SheetSummary(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     sheet: Mapped[str] = mapped_column(String(24))  # the respondent key (Page.respondent)
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")
     mask: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportMapping(Base):
+    """How an online survey's export maps onto a questionnaire: {column header: question id}, kept per form."""
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("template", "version", name="uq_import_mapping_form"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    mapping: Mapped[object] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,18 +15,26 @@ from service import exports, tallies
 from service.errors import ApiError
 from service.indices import rank_agencies
 from service.models import Answer, Batch, Page, ReviewItem, Round, UploadedFile
+from service.params import MAX_ROUND_REF, id_in_range
 
 
 def resolve_round(s: Session, ref: str | int | None) -> Round:
+    """The round named by ``ref``: its id (ASCII digits, 1..2^31-1) or its name; 422 or 404 otherwise."""
     if ref is None or ref == "":
         raise ApiError(422, "say which round: round=ID or round=NAME")
+    text = str(ref)
+    if "\x00" in text or len(text) > MAX_ROUND_REF:
+        raise ApiError(422, f"round: an id or a name of at most {MAX_ROUND_REF} characters, without NUL")
     r = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        r = s.get(Round, int(ref))
+    # str.isdigit() is true for '³' and other digits int() refuses; only ASCII digits are an id
+    if isinstance(ref, int) or re.fullmatch(r"[0-9]{1,10}", text):
+        n = int(text)
+        if id_in_range(n):
+            r = s.get(Round, n)
     if r is None:
-        r = s.scalar(select(Round).where(Round.name == str(ref)))
+        r = s.scalar(select(Round).where(Round.name == text))
     if r is None:
-        raise ApiError(404, f"no round {ref!r} (không tìm thấy đợt khảo sát)")
+        raise ApiError(404, f"no round {text[:80]!r} (không tìm thấy đợt khảo sát)")
     return r
 
 

@@ -97,11 +97,13 @@ def _period_sheets(round_id: int, period: Period):  # noqa: ANN202
 
 
 def _scope(round_id: int, agency: str | None, batch: int | None, period: Period | None = None,
-           groups: Groups | None = None) -> list:
+           groups: Groups | None = None, channel: str | None = None) -> list:
     """Answers that count: the page is read, of the round's form, not a duplicate (Answer.counted), filtered."""
     conds = [Answer.round_id == round_id, Answer.counted.is_(True)]
     if agency:
         conds.append(Answer.agency == agency)
+    if channel:
+        conds.append(Answer.channel == channel)
     if batch is not None:
         conds.append(Answer.page_id.in_(select(Page.id).where(Page.batch_id == batch)))
     if period is not None:
@@ -111,17 +113,22 @@ def _scope(round_id: int, agency: str | None, batch: int | None, period: Period 
     return conds
 
 
-def _summary_filters(round_id: int, period: Period | None, groups: Groups | None) -> list:
+def _summary_filters(round_id: int, period: Period | None, groups: Groups | None, channel: str | None = None) -> list:
     conds = [SheetSummary.sheet.in_(_period_sheets(round_id, period))] if period is not None else []
+    if channel:
+        conds.append(SheetSummary.channel == channel)
     for qid, values in (groups or {}).items():
         conds.append(SheetSummary.sheet.in_(_group_sheets(round_id, qid, values)))
     return conds
 
 
-def _pages_read(round_id: int, agency: str | None, batch: int | None, period: Period | None, groups: Groups | None) -> list:
+def _pages_read(round_id: int, agency: str | None, batch: int | None, period: Period | None, groups: Groups | None,
+                channel: str | None = None) -> list:
     """Pages read as questionnaires of the round (for the informative count of sheets), filtered."""
     page_agency = func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery())
     conds = [Page.round_id == round_id, Page.status == "done", Page.result_status == "ok", Page.duplicate_of.is_(None)]
+    if channel:
+        conds.append(Page.channel == channel)
     if agency:
         conds.append(page_agency == agency)
     if batch is not None:
@@ -134,11 +141,11 @@ def _pages_read(round_id: int, agency: str | None, batch: int | None, period: Pe
 
 
 def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int | None = None,
-           period: Period | None = None, groups: Groups | None = None) -> dict[str, dict[str, Any]]:
+           period: Period | None = None, groups: Groups | None = None, channel: str | None = None) -> dict[str, dict[str, Any]]:
     """Per question: {"values": {value: n}, "blank", "pending"} (one GROUP BY over a covering index)."""
     q = (
         select(Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
-        .where(*_scope(round_id, agency, batch, period, groups))
+        .where(*_scope(round_id, agency, batch, period, groups, channel))
         .group_by(Answer.field_id, Answer.status, Answer.source, Answer.value_int)
     )
     out: dict[str, dict[str, Any]] = {}
@@ -156,8 +163,8 @@ def counts(s: Session, round_id: int, *, agency: str | None = None, batch: int |
 
 
 def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = None, batch: int | None = None,
-          period: Period | None = None, groups: Groups | None = None) -> Tally:
-    c = counts(s, round_id, agency=agency, batch=batch, period=period, groups=groups)
+          period: Period | None = None, groups: Groups | None = None, channel: str | None = None) -> Tally:
+    c = counts(s, round_id, agency=agency, batch=batch, period=period, groups=groups, channel=channel)
     t = Tally(criteria={})
     for cid in spec.criterion_ids:
         d = c.get(cid, {"values": {}, "blank": 0, "pending": 0, "multiple": 0})
@@ -165,7 +172,7 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
     if batch is None:
         # n per element and overall from the per-sheet summaries (kept in step on every write)
         q = select(SheetSummary.mask, func.count()).where(SheetSummary.round_id == round_id, SheetSummary.mask != 0,
-                                                          *_summary_filters(round_id, period, groups))
+                                                          *_summary_filters(round_id, period, groups, channel))
         if agency:
             q = q.where(SheetSummary.agency == agency)
         for mask, n in s.execute(q.group_by(SheetSummary.mask)):
@@ -174,7 +181,7 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
                 if mask >> i & 1:
                     t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
     else:  # one batch's pages: count the sheets directly
-        scope = _scope(round_id, agency, batch, period, groups)
+        scope = _scope(round_id, agency, batch, period, groups, channel)
         for el in spec.elements:
             t.element_sheets[el.id] = s.scalar(
                 select(func.count(distinct(Answer.sheet))).where(*scope, Answer.field_id.in_([cr.id for cr in el.criteria]),
@@ -183,7 +190,7 @@ def tally(s: Session, spec: IndexSpec, round_id: int, *, agency: str | None = No
         t.sheets_answered = s.scalar(
             select(func.count(distinct(Answer.sheet))).where(*scope, Answer.field_id.in_(spec.criterion_ids), _valid(spec))
         ) or 0
-    t.sheets = s.scalar(select(func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, agency, batch, period, groups))) or 0
+    t.sheets = s.scalar(select(func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, agency, batch, period, groups, channel))) or 0
     return t
 
 
@@ -193,9 +200,10 @@ def _valid(spec: IndexSpec):  # noqa: ANN202
 
 
 def indices(s: Session, template: Template, round_id: int, *, agency: str | None = None, batch: int | None = None,
-            period: Period | None = None, groups: Groups | None = None) -> IndexResult:
+            period: Period | None = None, groups: Groups | None = None, channel: str | None = None) -> IndexResult:
     spec = IndexSpec.from_template(template)
-    return compute_indices(spec, tally(s, spec, round_id, agency=agency, batch=batch, period=period, groups=groups))
+    return compute_indices(spec, tally(s, spec, round_id, agency=agency, batch=batch, period=period, groups=groups,
+                                       channel=channel))
 
 
 def agencies(s: Session, round_id: int) -> list[str]:
@@ -246,16 +254,17 @@ def refresh_sheet(s: Session, round_id: int, sheet: str | None) -> None:
         return
     spec = IndexSpec.from_template(t)
     rows = s.execute(
-        select(Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency)
+        select(Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency, Answer.channel)
         .where(Answer.round_id == round_id, Answer.sheet == sheet, Answer.counted.is_(True))
     ).all()
     mask = _valid_elements(spec, [row[:4] for row in rows])
     agency = next((row[4] for row in rows if row[4]), None)
+    channel = next((row[5] for row in rows if row[5]), "paper")
     row = s.scalar(select(SheetSummary).where(SheetSummary.round_id == round_id, SheetSummary.sheet == sheet))
     if row is None:
-        s.add(SheetSummary(round_id=round_id, sheet=sheet, agency=agency, mask=mask))
+        s.add(SheetSummary(round_id=round_id, sheet=sheet, agency=agency, mask=mask, channel=channel))
     else:
-        row.mask, row.agency = mask, agency
+        row.mask, row.agency, row.channel = mask, agency, channel
 
 
 def rebuild_summaries(s: Session, round_id: int) -> int:
@@ -266,27 +275,29 @@ def rebuild_summaries(s: Session, round_id: int) -> int:
     spec = IndexSpec.from_template(load_template(r.template))
     s.execute(SheetSummary.__table__.delete().where(SheetSummary.round_id == round_id))
     rows = s.execute(
-        select(Answer.sheet, Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency)
+        select(Answer.sheet, Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency, Answer.channel)
         .where(Answer.round_id == round_id, Answer.counted.is_(True), Answer.field_id.in_(spec.criterion_ids))
         .order_by(Answer.sheet)
     )
-    out, cur, buf, ag = [], None, [], None
-    for sheet, fid, status, source, v, agency in rows:
+    out, cur, buf, ag, ch = [], None, [], None, None
+    for sheet, fid, status, source, v, agency, channel in rows:
         if sheet != cur and cur is not None:
-            out.append({"round_id": round_id, "sheet": cur, "agency": ag, "mask": _valid_elements(spec, buf)})
-            buf, ag = [], None
+            out.append({"round_id": round_id, "sheet": cur, "agency": ag, "channel": ch or "paper", "mask": _valid_elements(spec, buf)})
+            buf, ag, ch = [], None, None
         cur = sheet
         buf.append((fid, status, source, v))
         ag = ag or agency
+        ch = ch or channel
     if cur is not None:
-        out.append({"round_id": round_id, "sheet": cur, "agency": ag, "mask": _valid_elements(spec, buf)})
+        out.append({"round_id": round_id, "sheet": cur, "agency": ag, "channel": ch or "paper", "mask": _valid_elements(spec, buf)})
     for k in range(0, len(out), 5000):
         s.execute(SheetSummary.__table__.insert(), out[k : k + 5000])
     return len(out)
 
 
 def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: int | None = None,
-                      period: Period | None = None, groups: Groups | None = None) -> dict[str, IndexResult]:
+                      period: Period | None = None, groups: Groups | None = None,
+                      channel: str | None = None) -> dict[str, IndexResult]:
     """Indices for every agency of a round from grouped queries (not one tally per agency), filtered."""
     spec = IndexSpec.from_template(template)
     crit = set(spec.criterion_ids)
@@ -295,7 +306,7 @@ def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: i
     def of(agency: str) -> Tally:
         return tallies.setdefault(agency, Tally(criteria={cid: CriterionCounts() for cid in spec.criterion_ids}))
 
-    scope = _scope(round_id, None, batch, period, groups)
+    scope = _scope(round_id, None, batch, period, groups, channel)
     q = (
         select(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
         .where(*scope, Answer.agency.is_not(None), Answer.field_id.in_(crit))
@@ -314,7 +325,8 @@ def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: i
     if batch is None:
         q = (
             select(SheetSummary.agency, SheetSummary.mask, func.count())
-            .where(SheetSummary.round_id == round_id, SheetSummary.agency.is_not(None), *_summary_filters(round_id, period, groups))
+            .where(SheetSummary.round_id == round_id, SheetSummary.agency.is_not(None),
+                   *_summary_filters(round_id, period, groups, channel))
             .group_by(SheetSummary.agency, SheetSummary.mask)
         )
         for agency, mask, n in s.execute(q):
@@ -334,7 +346,7 @@ def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: i
         for agency, n in s.execute(per_agency.where(Answer.field_id.in_(crit)).group_by(Answer.agency)):
             of(agency).sheets_answered = n
         page_agency = func.coalesce(Page.agency, select(Batch.agency).where(Batch.id == Page.batch_id).scalar_subquery())
-        q = (select(page_agency, func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, None, batch, period, groups))
+        q = (select(page_agency, func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, None, batch, period, groups, channel))
              .group_by(page_agency))
         for agency, n in s.execute(q):
             if agency in tallies:

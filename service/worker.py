@@ -171,6 +171,12 @@ def store_page_result(s: Session, page: Page, result: dict[str, Any], aligned_sh
             )
     if page.identified_by == "ocr":
         s.add(_page_item(page, "identity read by OCR", confidence=0.5))
+    from service.print_runs import has_runs, run_for_serial
+
+    if has_runs(s, page.round_id) and run_for_serial(s, page.round_id, page.sheet) is None:
+        # the round prints its sheets through the service and never printed this serial: last year's form,
+        # another round's, a misread serial; a person decides (correct the serial, or accept the sheet)
+        s.add(_page_item(page, UNPRINTED_SERIAL, confidence=0.5))
     flag_duplicate(s, page)
     s.flush()
     recount(s, page)
@@ -186,11 +192,16 @@ def recount(s: Session, page: Page) -> None:
     """Copy the page's standing onto its answers: whether they count, its sheet and agency."""
     batch = s.get(Batch, page.batch_id)
     counted = page.status == "done" and page.result_status == "ok" and page.duplicate_of is None
+    from service.print_runs import run_for_serial
+
+    if not page.agency and (run := run_for_serial(s, page.round_id, page.sheet)) is not None:
+        page.agency = run.agency  # the QR code carries none: the print run the serial came from says it
+    agency = page.agency or (batch.agency if batch else None)
     old_sheets = {sh for (sh,) in s.execute(select(Answer.sheet).where(Answer.page_id == page.id).distinct())}
     key = respondent_key(page)
     s.execute(
         update(Answer).where(Answer.page_id == page.id)
-        .values(counted=counted, sheet=key, agency=page.agency or (batch.agency if batch else None))
+        .values(counted=counted, sheet=key, agency=agency, channel=page.channel or "paper")
     )
     from service.tallies import refresh_sheet
 
@@ -199,6 +210,7 @@ def recount(s: Session, page: Page) -> None:
 
 
 PAGE_ERROR = "page could not be read"
+UNPRINTED_SERIAL = "serial not printed for this round"
 
 
 def mark_page_error(s: Session, page: Page, error: str | None) -> None:

@@ -6,25 +6,26 @@ from typing import Annotated, Any
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select, update
 
 from omr.crops import field_crop, page_thumbnail
-from omr.errors import TemplateError
 from omr.layout import layout
-from omr.template import Template, list_templates, load_template
+from omr.template import Template, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
+from service.params import MAX_ID, BatchFilter, ItemId, OptionalRoundRef
+from service.templates import known_template
+from service.guards import open_rounds, require_open
 from service.models import Answer, AuditEntry, Page, ReviewItem, Round, UploadedFile, utcnow
 from service.queries import resolve_round
 
 router = APIRouter(prefix="/api", tags=["review"])
 
-DB_INT = 2**31 - 1  # the largest id either database holds (PostgreSQL INTEGER)
-ItemId = Annotated[int, Path(ge=1, le=DB_INT, description="review item id")]
-BatchRef = Annotated[int | None, Query(ge=1, le=DB_INT, description="batch id")]
-RoundRef = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="round id or name")]
+DB_INT = MAX_ID
+BatchRef = BatchFilter
+RoundRef = OptionalRoundRef
 
 _MISSING = object()
 
@@ -50,6 +51,7 @@ class Decision(BaseModel):
 
 
 MARKED_KINDS = ("marked", "filled")
+UNPRINTED_SERIAL = "serial not printed for this round"  # service.worker.UNPRINTED_SERIAL
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -62,17 +64,6 @@ def _field_geo(page: Page, field_id: str):  # noqa: ANN202
     t = load_template(page.template)
     page_no, f = layout(t).field(field_id)
     return t, page_no, f
-
-
-def known_template(template_id: Any) -> Template:
-    """A questionnaire by its id among the known ones (never a path); 422 naming the problem."""
-    if not isinstance(template_id, str) or template_id not in list_templates():
-        shown = str(template_id)[:40]
-        raise ApiError(422, f"no questionnaire {shown!r} (known: {', '.join(list_templates())})")
-    try:
-        return load_template(template_id)
-    except TemplateError as exc:
-        raise ApiError(422, f"questionnaire {template_id}: {exc.message}") from None
 
 
 def _page_ref(p: Page, filename: str | None) -> dict[str, Any]:
@@ -160,7 +151,8 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
     skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if x.isascii() and x.isdigit() and int(x) <= DB_INT]
-    item = _claim_next(s, user.name, scope, order, request.app.state.settings.claim_seconds, skip)
+    item = _claim_next(s, user.name, scope & ReviewItem.round_id.in_(open_rounds()), order,
+                       request.app.state.settings.claim_seconds, skip)
     if item is None:
         return Response(status_code=204)
     return item_json(s, item)
@@ -168,13 +160,16 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef
 
 @router.get("/review/{item_id}")
 def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
+    """One review item as the queue shows it (without claiming it)."""
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
     return item_json(s, item)
 
 
-@router.get("/review/{item_id}/crop.png")
+@router.get("/review/{item_id}/crop.png", response_class=Response,
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "the crop (PNG)"}})
 def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser) -> Response:
     """The question's row from the aligned page, with a margin, the engine's reading outlined."""
     item = s.get(ReviewItem, item_id)
@@ -264,6 +259,7 @@ def review_decide(item_id: ItemId, body: Decision, request: Request, s: SessionD
     item = s.get(ReviewItem, item_id)
     if item is None:
         raise ApiError(404, f"no review item {item_id}")
+    require_open(s, item.round_id)
     now = utcnow()
     if item.state == "pending" and item.claimed_by not in (None, user.name) and _aware(item.claim_expires_at) > now:
         raise ApiError(409, f"item is being reviewed by {item.claimed_by} (đang được {item.claimed_by} xử lý)", claimed_by=item.claimed_by)
@@ -429,6 +425,8 @@ def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, req
                                 "taken again as a retry), or key the answers in from the paper")
         page.status, page.result_status, page.error, page.attempts, page.lease_until = "queued", None, None, 0, None
         action = "retry page"
+    elif v.get("accept") and item.reason == UNPRINTED_SERIAL:
+        action = "accept serial"  # the sheet counts as read; the serial stays as printed
     elif item.reason == "duplicate sheet" and "manual" not in v:
         _settle_duplicate(s, page, v.get("keep"))
         action = "settle duplicate"
@@ -501,6 +499,7 @@ def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer
         raise ApiError(403, f"{item.decided_by} decided this item; only they (or an admin) can undo it")
     if item.kind != "field":
         raise ApiError(409, "page decisions are corrected by deciding the page again")
+    require_open(s, item.round_id)
     seen = item.revision
     last = s.scalar(select(AuditEntry).where(AuditEntry.page_id == item.page_id, AuditEntry.field_id == item.field_id)
                     .order_by(AuditEntry.id.desc()).limit(1))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from omr.layout import geometry
 from service.deps import AnyUser
 from service.errors import ApiError
-from service.routers.review import known_template
+from service.templates import known_template
 
 router = APIRouter(prefix="/api", tags=["templates"])
 
