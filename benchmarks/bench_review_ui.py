@@ -5,7 +5,7 @@
 Generates a batch (samples.generate, profile bench) for a sipas-2017 round, uploads it to a
 fresh `omr serve` (SQLite), waits until it is read, then drives Debian's chromium with
 Playwright through the whole review queue with real key presses: a digit for single choice,
-Enter for multiple choice / free text / codes, N (or 3) for pages. For every decision it times,
+Enter for multiple choice, 0 (blank) for free text / codes, N (or 3) for pages. For every decision it times,
 inside the page, from the keydown event to
 
   * rendered: the next item's question, options and crop are in the DOM (app.js render()),
@@ -49,7 +49,8 @@ PROBE = """() => {
         requestAnimationFrame(() => {
           const tPaint = performance.now() - t0;
           const img = document.querySelector('#item-crop');
-          const shown = () => (!document.querySelector('#done-view').hidden) ||
+          // no crop to wait for: the end, or a page shown otherwise (no picture, side by side, manual entry)
+          const shown = () => (!document.querySelector('#done-view').hidden) || document.querySelector('#crop-wrap').hidden ||
             (img.complete && img.naturalWidth > 0 && img.style.visibility !== 'hidden');
           const pic = () => (shown() ? resolve([tRender, tPaint, performance.now() - t0]) : requestAnimationFrame(pic));
           pic();
@@ -86,8 +87,12 @@ def run_queue(browser, base: str, token: str, think_ms: int, req) -> dict[str, l
             key = "3" if item["reason"] == "duplicate sheet" else "n"
         elif kind == "single":
             key = "1"
-        else:
+        elif kind == "multiple":
             key = "Enter"
+            if item["status"] == "multiple":  # two marks: nothing is preselected and Enter alone stores nothing
+                page.keyboard.press("1")
+        else:
+            key = "0"  # free text / code: Enter never stores an empty box; 0 is the explicit blank
         page.keyboard.press(key)
         r, p, pic = page.evaluate("window.__bench.p")
         out["render"].append(r)

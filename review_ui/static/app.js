@@ -1,9 +1,12 @@
 // The reviewers' queue, keyboard first. Everything that comes from scans, OCR or the API is put
 // into the page with textContent / DOM nodes, never innerHTML: scan and OCR text is untrusted.
+// Talks to the server only through api.js (CSRF header, 401, errors in the reader's language);
+// the manual entry of an unplaceable page lives in manual.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const REVIEW_ROLES = ["reviewer", "admin"];
+const ACTIVE_BATCH = new Set(["queued", "processing"]);
 const state = {
   me: null, round: "", batch: "", order: "confidence", templates: [],
   current: null,        // the item on screen
@@ -16,33 +19,12 @@ const state = {
   skipped: new Set(),   // items skipped with J: excluded until the rest of the queue is done
   history: [],          // own decisions in this queue: [{id, kind}]
   selected: new Set(),  // multiple choice: option indexes toggled
+  touched: false,       // the reviewer chose something on this item (a key or a click)
+  manual: false,        // the page item shows the manual entry form
   busy: false,
+  batches: new Map(),   // batch id -> the last GET /api/batches answer (live labels)
 };
 const imageCache = new Map();
-
-// ---------------------------------------------------------------- API
-
-async function api(method, path, body) {
-  const opts = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (method !== "GET" && state.me && state.me.csrf) opts.headers["X-CSRF-Token"] = state.me.csrf;
-  if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-  let r;
-  try { r = await fetch(path, opts); } catch (err) { const e = new Error(t("network")); e.status = 0; throw e; }
-  if (r.status === 204) return null;
-  const data = await r.json().catch(() => null);
-  if (!r.ok) {
-    const e = new Error((data && typeof data.detail === "string") ? data.detail : `${r.status} ${r.statusText}`);
-    e.status = r.status; e.data = data || {};
-    if (r.status === 401 && path !== "/api/login") showLogin();
-    throw e;
-  }
-  return data;
-}
-
-function errorText(e) {
-  if (e.status === 403) return `${t("forbidden")} (${e.message})`;
-  return e.message || String(e);
-}
 
 // ---------------------------------------------------------------- small DOM helpers
 
@@ -60,16 +42,33 @@ function el(tag, attrs = {}, ...children) {
 function showView(name) {
   for (const v of ["login", "choose", "queue"]) $(v + "-view").hidden = v !== name;
   $("logout").hidden = name === "login";
+  if (name !== "choose") stopBatchWatch();
 }
 
 function showLogin() {
   showView("login");
   $("who").textContent = "";
+  state.me = null;
+  API.csrf = null;
   $("login-name").focus();
+}
+
+// a 401 anywhere (the session ended or expired): back to the login form
+API.onUnauthorized = () => {
+  if (!$("login-view").hidden) return;
+  showLogin();
+  $("login-error").textContent = t("session_ended");
+};
+
+function flash(text, kind = "ok") {
+  const f = $("item-flash");
+  f.textContent = text;
+  f.className = `flash ${kind}`;
 }
 
 function preload(item) {
   if (!item || !item.image_url || imageCache.has(item.image_url)) return;
+  if (item.field_kind === "page" && !item.page_image_url) return;  // no picture to fetch
   const img = new Image();
   img.decoding = "async";
   img.src = item.image_url;
@@ -77,25 +76,63 @@ function preload(item) {
   if (imageCache.size > 40) imageCache.delete(imageCache.keys().next().value);
 }
 
+function isEmpty(v) { return v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0); }
+
+function optionText(item, x) {
+  const i = item.options.findIndex((o) => o.value === x);
+  return i >= 0 ? `${i + 1} – ${item.options[i].label}` : String(x);
+}
+
 function valueText(item, v) {
-  if (v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0)) return t("none");
-  if (item.field_kind === "single" || item.field_kind === "multiple") {
-    return (Array.isArray(v) ? v : [v]).map((x) => {
-      const i = item.options.findIndex((o) => o.value === x);
-      return i >= 0 ? `${i + 1} – ${item.options[i].label}` : String(x);
-    }).join("; ");
-  }
+  if (isEmpty(v)) return t("none");
+  if (isChoice(item)) return (Array.isArray(v) ? v : [v]).map((x) => optionText(item, x)).join("; ");
   if (typeof v === "string") return v;
   return JSON.stringify(v);
 }
 
 function isChoice(item) { return item.field_kind === "single" || item.field_kind === "multiple"; }
 function isTyped(item) { return item.field_kind === "text" || item.field_kind === "code"; }
+// a two-marks item: no value is proposed, Enter stores nothing the reviewer did not choose
+function isTwoMarks(item) { return item.field_kind !== "page" && item.status === "multiple" && item.state !== "done"; }
+function isDuplicate(item) { return item.field_kind === "page" && item.reason === "duplicate sheet"; }
+function isUnrecognized(item) { return item.field_kind === "page" && item.reason === "unrecognized page"; }
+// a page in error (the reader failed on it): read it again, key it in from its image, or reject it
+function isUnreadable(item) { return item.field_kind === "page" && item.reason === "page could not be read"; }
+function canKeyIn(item) { return isUnrecognized(item) || isUnreadable(item); }
+// markers found, so the engine can read the page once a reviewer names the form (older servers: an aligned image)
+function canRead(item) {
+  if (typeof item.can_read === "boolean") return item.can_read;
+  return typeof item.page_image_url === "string" && item.page_image_url.endsWith("/aligned");
+}
+
+// The engine's proposal for a field: `proposed` (the API's own), else the stored value; never for two marks.
+function proposal(item) {
+  if (isTwoMarks(item)) return null;
+  if ("proposed" in item) return item.proposed;
+  if (item.field_kind === "text") return null;  // tesseract's reading is a suggestion, not a proposal
+  return item.value;
+}
+
+// What a person typed for a text or code field (the engine's OCR is never put into the box).
+function typedValue(item) {
+  if (isEmpty(item.value)) return "";
+  if (item.source === "engine" || item.source === "ocr") return "";
+  return String(item.value);
+}
+
+// The hint for a text/code item: what tesseract (or the engine) read, to copy in with C.
+function textSuggestion(item) {
+  if (item.field_kind === "text") return item.text_suggestion || "";
+  const p = proposal(item);
+  return isEmpty(p) ? "" : String(p);
+}
 
 // ---------------------------------------------------------------- rendering
 
 function render(item) {
   state.current = item;
+  state.touched = false;
+  state.manual = false;
   $("done-view").hidden = true;
   $("item").hidden = false;
   $("item-error").textContent = "";
@@ -119,71 +156,98 @@ function render(item) {
   }
 
   // the crop: never show the previous item's picture under this item's question
+  const noPicture = kind === "page" && !item.page_image_url;
   const crop = $("item-crop");
   crop.classList.toggle("page-crop", kind === "page");
   if (crop.dataset.src !== item.image_url) {
     crop.dataset.src = item.image_url || "";
     const cached = imageCache.get(item.image_url);
-    crop.style.visibility = cached && cached.complete && cached.naturalWidth ? "visible" : "hidden";
+    const ready = cached && cached.complete && cached.naturalWidth;
+    crop.style.visibility = ready ? "visible" : "hidden";
+    if (!ready) crop.removeAttribute("src");  // not the last picture's size while this one loads
     crop.onload = () => { crop.style.visibility = "visible"; };
     crop.onerror = () => { crop.style.visibility = "visible"; };
-    if (item.image_url) crop.src = item.image_url; else crop.removeAttribute("src");
+    if (item.image_url && !noPicture) crop.src = item.image_url; else crop.removeAttribute("src");
   }
   crop.alt = item.question || reasonText(item.reason) || "";
+  // a page whose file could not be read has no picture at all: say so instead of a broken image
+  $("crop-wrap").hidden = isDuplicate(item) || noPicture;
+  $("item-note").textContent = "";
+  $("dup-view").hidden = !isDuplicate(item);
+  $("manual").hidden = true;
+  $("queue-cols").classList.remove("wide");
 
-  const sug = $("item-suggestion");
-  sug.replaceChildren();
-  if (item.state === "done" && kind !== "page") sug.append(`${t("stored")}: `, el("strong", {}, valueText(item, item.value)));
-  else if (kind !== "page" && kind !== "text") sug.append(`${t("suggestion")}: `, el("strong", {}, valueText(item, item.value)));
+  renderSuggestion(item);
   const note = $("item-note");
-  note.textContent = item.state === "done" ? `${t("decided_by")} ${item.decided_by || "?"}. ${t("correction_note")}` : "";
+  if (item.state === "done") note.textContent = `${t("decided_by")} ${item.decided_by || "?"}. ${t("correction_note")}`;
+  else if (noPicture) note.textContent = t("page_no_picture");
 
-  // options
+  // options: the engine's proposal outlined; for two marks, the marked options highlighted
   const opts = $("item-options");
   state.selected = new Set();
-  if (kind === "multiple" && Array.isArray(item.value)) {
-    item.options.forEach((o, i) => { if (item.value.includes(o.value)) state.selected.add(i); });
+  const prop = proposal(item);
+  const marks = Array.isArray(item.marks) ? item.marks : [];
+  if (kind === "multiple" && Array.isArray(item.state === "done" ? item.value : prop)) {
+    const pre = item.state === "done" ? item.value : prop;
+    item.options.forEach((o, i) => { if (pre.includes(o.value)) state.selected.add(i); });
   }
   opts.replaceChildren();
   if (isChoice(item)) {
     item.options.forEach((o, i) => {
-      const read = Array.isArray(item.value) ? item.value.includes(o.value) : item.value === o.value;
-      const b = el("button", { type: "button", class: "option" + (read ? " engine" : "") + (state.selected.has(i) ? " chosen" : ""),
-        "data-index": String(i), "aria-pressed": String(state.selected.has(i)) }, el("kbd", {}, String(i + 1)), " ", o.label);
+      const read = !isTwoMarks(item) && (Array.isArray(prop) ? prop.includes(o.value) : prop === o.value);
+      const marked = isTwoMarks(item) && marks.includes(o.value);
+      const b = el("button", {
+        type: "button",
+        class: "option" + (read ? " engine" : "") + (marked ? " marked" : "") + (state.selected.has(i) ? " chosen" : ""),
+        "data-index": String(i), "aria-pressed": String(state.selected.has(i)),
+      }, el("kbd", {}, String(i + 1)), " ", o.label);
+      if (marked) b.append(" ", el("span", { class: "badge" }, t("marked_badge")));
       b.addEventListener("click", () => choose(i + 1));
       opts.append(b);
     });
   }
-  // free text / code
+  // free text / code: the box holds only what a person typed; the reading sits beside it
   $("item-text").hidden = !isTyped(item);
+  const input = $("text-input");
   if (isTyped(item)) {
-    const input = $("text-input");
-    input.value = item.value != null ? String(item.value) : (item.text_suggestion || "");
+    input.value = typedValue(item);
     input.inputMode = kind === "code" ? "numeric" : "text";
     $("text-label").textContent = kind === "code"
-      ? `${t("code_hint")}${item.digits ? ` (${item.digits})` : ""}`
-      : `${t("ocr")}: ${item.text_suggestion ? `«${item.text_suggestion}»` : t("no_ocr")}`;
-    if (state.mode === "live") { input.focus(); input.select(); }  // in the history, Enter opens it for editing
-    else if (document.activeElement === input) input.blur();
-  } else if (document.activeElement && document.activeElement !== document.body) {
-    document.activeElement.blur();
+      ? `${t("code_box")}${item.digits ? ` (${item.digits} ${t("code_hint")})` : ""}`
+      : t("text_box");
+    const sug = textSuggestion(item);
+    $("text-sugg-label").textContent = kind === "code" ? `${t("suggestion")}:` : `${t("ocr")}:`;
+    $("text-sugg-value").textContent = sug || (kind === "code" ? t("none") : t("no_ocr"));
+    $("text-sugg-value").classList.toggle("muted", !sug);
+    $("text-copy").disabled = !sug;
+    $("text-hint").textContent = t("text_hint");
   }
-  // unrecognized page / duplicate sheet
+  // keys, not the text box, have the focus when an item appears: 0 is "blank", never a typed "0"
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+
+  // unrecognized page / duplicate sheet / page to place
   $("item-pageform").hidden = kind !== "page";
   if (kind === "page") {
-    const dup = item.reason === "duplicate sheet";
+    const dup = isDuplicate(item);
     $("pf-dup").hidden = !dup;
-    $("pf-place").hidden = dup;
+    const placeable = !dup && !isUnreadable(item) && !(isUnrecognized(item) && !canRead(item));
+    for (const id of ["pf-place", "pf-template-l", "pf-page-l", "pf-sheet-l"]) $(id).hidden = !placeable;
+    $("pf-manual").hidden = !canKeyIn(item);
+    $("pf-retry").hidden = !(isUnreadable(item) && item.can_retry !== false);
     const sel = $("pf-template");
     sel.replaceChildren(...state.templates.map((tp) => el("option", { value: tp.id }, `${tp.id} – ${tp.title}`)));
     sel.value = item.template || state.roundTemplate || (state.templates[0] && state.templates[0].id) || "";
     updatePageMax();
     $("pf-page").value = item.page || 1;
     $("pf-sheet").value = item.sheet || "";
+    if (dup) showDuplicate(item);
+    if (isUnrecognized(item) && !canRead(item) && item.state !== "done") openManual(item);
   }
   $("accept").hidden = kind === "page";
   $("blank").hidden = kind === "page";
+  $("invalid").hidden = !(kind === "single" || (kind === "code" && item.status === "multiple"));
   $("accept").textContent = (kind === "multiple" || isTyped(item)) ? t("save") : t("accept");
+  $("accept").disabled = isTwoMarks(item) && kind === "single";
   $("undo").disabled = state.history.length === 0;
   $("prev").disabled = state.history.length === 0 || (state.mode === "history" && state.browse === 0);
 
@@ -191,33 +255,136 @@ function render(item) {
   window.__lastRender = { id: item.id, at: performance.now() };
 }
 
+function renderSuggestion(item) {
+  const kind = item.field_kind;
+  const sug = $("item-suggestion");
+  sug.replaceChildren();
+  sug.className = "";
+  if (kind === "page") return;
+  if (item.state === "done") {
+    const stored = item.status === "multiple" && isEmpty(item.value) ? t("invalid_value") : valueText(item, item.value);
+    sug.append(`${t("stored")}: `, el("strong", {}, stored));
+  } else if (isTwoMarks(item)) {
+    sug.className = "two-marks";
+    const marks = Array.isArray(item.marks) ? item.marks : [];
+    sug.append(`${t("two_marks")}${marks.length ? ": " : ""}`);
+    if (marks.length) sug.append(el("strong", {}, marks.map((m) => optionText(item, m)).join("; ")));
+    sug.append(". ", t(kind === "single" ? "two_marks_hint" : "two_marks_hint_multi"));
+  } else if (kind !== "text" && kind !== "code") {
+    sug.append(`${t("suggestion")}: `, el("strong", {}, valueText(item, proposal(item))));
+  }
+}
+
 function updatePageMax() {
   const tp = state.templates.find((x) => x.id === $("pf-template").value);
   $("pf-page").max = tp ? String(tp.pages) : "";
 }
+
+// ---------------------------------------------------------------- duplicate sheet: both pages side by side
+
+function pageCaption(p, whichKey) {
+  const parts = [t(whichKey), `${t("page_title")} #${p.id}`];
+  if (p.sheet) parts.push(`${t("sheet")} ${p.sheet}`);
+  if (p.page) parts.push(`${t("pageno")} ${p.page}`);
+  if (p.source) parts.push(`${p.source} (${t("of_file").replace("{n}", String((p.index || 0) + 1))})`);
+  if (p.batch_id) parts.push(`${t("batch_word")} #${p.batch_id}`);
+  return parts.join(" · ");
+}
+
+function setDupImage(which, p) {
+  const img = $(`dup-${which}-img`);
+  const src = p ? (p.aligned_image_url || p.image_url) : null;
+  if (src) img.src = src; else img.removeAttribute("src");
+  img.alt = p ? pageCaption(p, which === "this" ? "dup_this" : "dup_other") : "";
+  $(`dup-${which}-link`).href = p ? `page.html?id=${encodeURIComponent(p.id)}` : "#";
+  $(`dup-${which}-cap`).textContent = p ? pageCaption(p, which === "this" ? "dup_this" : "dup_other") : t("dup_missing");
+}
+
+async function showDuplicate(item) {
+  const here = { id: item.page_id, sheet: item.sheet, page: item.page, batch_id: item.batch_id,
+    aligned_image_url: item.page_image_url, image_url: item.page_image_url };
+  setDupImage("this", here);
+  setDupImage("other", item.other_page || null);
+  try {
+    // the file name of this page; and, from a server without `other_page`, the page it duplicates
+    const mine = await api("GET", `/api/pages/${encodeURIComponent(item.page_id)}`);
+    if (state.current !== item) return;
+    setDupImage("this", mine);
+    if (!item.other_page && mine.duplicate_of) {
+      const other = await api("GET", `/api/pages/${encodeURIComponent(mine.duplicate_of)}`);
+      if (state.current === item) setDupImage("other", other);
+    }
+  } catch (e) { if (state.current === item) $("item-error").textContent = apiErrorText(e); }
+}
+
+// ---------------------------------------------------------------- the done screen
+
+let doneTimer = null;
+let lastAutoAdvance = 0;
 
 function showDone() {
   state.current = null;
   $("item").hidden = true;
   $("done-view").hidden = false;
   $("item").dataset.itemId = "";
+  $("done-text").textContent = t("loading");
+  $("done-text").className = "";
   window.__lastRender = { id: null, at: performance.now() };
   $("back-choose").focus();
+  checkDone();
+}
+
+// "All done" only when nobody else holds an item of this queue and no page is still being read.
+async function checkDone() {
+  clearTimeout(doneTimer);
+  if ($("done-view").hidden || $("queue-view").hidden) return;
+  let p = null;
+  try { p = await api("GET", `/api/progress?${scopeParams()}`); } catch (e) { $("done-text").textContent = apiErrorText(e); }
+  if ($("done-view").hidden) return;
+  let again = false;
+  if (p) {
+    // a server without held_by_others: every pending item is held by someone else once next gives nothing
+    const held = typeof p.held_by_others === "number" ? p.held_by_others : p.left;
+    const reading = [...state.batches.values()].some((b) => ACTIVE_BATCH.has(b.status) && (!state.batch || String(b.id) === state.batch));
+    if ((p.left > held || (reading && p.left > 0)) && Date.now() - lastAutoAdvance > 3000) {
+      // a claim ran out, or new items came in: take them (at most every 3 s, should the server disagree)
+      lastAutoAdvance = Date.now();
+      await advance().catch((e) => { $("queue-error").textContent = apiErrorText(e); });
+      return;
+    }
+    if (held > 0) {
+      $("done-text").textContent = t("held_by_others").replace("{n}", String(held));
+      $("done-text").className = "held";
+      again = true;
+    } else if (reading) {
+      $("done-text").textContent = t("still_reading");
+      $("done-text").className = "held";
+      again = true;
+    } else {
+      $("done-text").textContent = t("alldone");
+      $("done-text").className = "all-done";
+    }
+    showProgress(p);
+  }
+  if (again || !p) doneTimer = setTimeout(checkDone, 5000);
 }
 
 let progressTimer = null;
 function refreshProgress() {
   clearTimeout(progressTimer);
   progressTimer = setTimeout(async () => {
-    try {
-      const p = await api("GET", `/api/progress?${scopeParams()}`);
-      $("progress").textContent = `${t("left")}: ${p.left} · ${t("done")}: ${p.done} / ${p.total} · ${t("done_today")}: ${p.done_today}`;
-      $("progress-fill").style.width = p.total ? `${Math.round(100 * p.done / p.total)}%` : "0";
-      const rows = p.by_reviewer.map((r) => el("tr", {}, el("td", {}, r.name), el("td", {}, String(r.done)), el("td", {}, String(r.done_today))));
-      if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 3, class: "muted" }, t("nobody"))));
-      $("by-reviewer").tBodies[0].replaceChildren(...rows);
-    } catch (e) { /* progress is informative only */ }
+    try { showProgress(await api("GET", `/api/progress?${scopeParams()}`)); } catch (e) { /* progress is informative only */ }
   }, 150);
+}
+
+function showProgress(p) {
+  const parts = [`${t("left")}: ${p.left}`, `${t("done")}: ${p.done} / ${p.total}`, `${t("done_today")}: ${p.done_today}`];
+  if (typeof p.held_by_others === "number" && p.held_by_others > 0) parts.push(`${t("held_short")}: ${p.held_by_others}`);
+  $("progress").textContent = parts.join(" · ");
+  $("progress-fill").style.width = p.total ? `${Math.round(100 * p.done / p.total)}%` : "0";
+  const rows = p.by_reviewer.map((r) => el("tr", {}, el("td", {}, r.name), el("td", {}, String(r.done)), el("td", {}, String(r.done_today))));
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 3, class: "muted" }, t("nobody"))));
+  $("by-reviewer").tBodies[0].replaceChildren(...rows);
 }
 
 // ---------------------------------------------------------------- the queue
@@ -266,15 +433,20 @@ function saveHistory() {
   try { sessionStorage.setItem(`omr-review:${state.round}:${state.batch}`, JSON.stringify(state.history.slice(-500))); } catch (e) { /* full */ }
 }
 
-async function decide(value) {
+// Send a decision: `value` for a field, or an object of page decision keys; `extra` goes at the top level
+// ({invalid: true}). Every decision names the item's revision. opts.done() gives a message to show after a 200.
+async function decide(value, opts = {}) {
   const item = state.current;
   if (!item || state.busy) return;
   if (!REVIEW_ROLES.includes(state.me.role)) { $("item-error").textContent = t("readonly"); return; }
   state.busy = true;
-  const body = { value };
+  $("item-flash").textContent = "";
+  const body = opts.extra ? { ...opts.extra } : { value };
+  if (typeof item.revision === "number") body.revision = item.revision;
   if (item.state === "done" && item.field_kind !== "page") body.expected = item.value;  // a correction names what it replaces
   try {
-    await api("POST", `/api/review/${item.id}`, body);
+    const out = await api("POST", `/api/review/${item.id}`, body);
+    if (opts.done) flash(opts.done(out || {}), opts.flashKind ? opts.flashKind(out || {}) : "ok");
     if (state.mode === "live") {
       state.history.push({ id: item.id, kind: item.kind || (item.field_kind === "page" ? "page" : "field") });
       saveHistory();
@@ -283,33 +455,47 @@ async function decide(value) {
       await goHistory(state.browse + 1);
     }
   } catch (e) {
-    show409(e, item);
+    await showConflict(e, item);
   } finally {
     state.busy = false;
   }
 }
 
-function show409(e, item) {
+// 409: someone holds the item, or someone else decided first (show who and the current value; reload the item)
+async function showConflict(e, item) {
   if (e.status === 409 && e.data && e.data.claimed_by) {
     $("item-error").textContent = `${t("claimed")} (${e.data.claimed_by}). ${t("claimed_hint")}`;
-  } else if (e.status === 409 && e.data && "current" in e.data) {
-    // someone else changed it: show their value; the next decision names it as the expected old value
-    item.value = e.data.current;
-    item.state = "done";
-    render(item);
-    $("item-error").textContent = `${t("changed")}: ${valueText(item, e.data.current)}. ${t("changed_hint")}`;
-  } else {
-    $("item-error").textContent = errorText(e);
+    return;
   }
+  if (e.status === 409 && e.data && "current" in e.data) {
+    let fresh = null;
+    try { fresh = await api("GET", `/api/review/${item.id}`); } catch (err) { /* keep what the 409 says */ }
+    if (!fresh) {
+      fresh = { ...item, value: e.data.current, state: e.data.state || "done" };
+      const st = e.data.current_status || e.data.status;
+      if (st) fresh.status = st;
+      if (typeof e.data.revision === "number") fresh.revision = e.data.revision;
+    }
+    if (state.current === item) render(fresh);
+    const by = e.data.decided_by || fresh.decided_by;
+    const current = item.field_kind === "page" ? "" : `: ${fresh.status === "multiple" && isEmpty(e.data.current) ? t("invalid_value") : valueText(fresh, e.data.current)}`;
+    $("item-error").textContent = `${t("changed")}${by ? ` (${t("by")} ${by})` : ""}${current}. ${t("changed_hint")}`;
+    return;
+  }
+  if (e.status === 422 && item.field_kind === "page") {
+    $("item-error").textContent = `${t("not_placed")}: ${apiErrorText(e).replace(/^[^:]*: /, "")}`;
+    return;
+  }
+  $("item-error").textContent = apiErrorText(e);
 }
 
 function choose(n) {
   const item = state.current;
-  if (!item) return;
+  if (!item || state.manual) return;
   if (item.field_kind === "page") {
-    if (item.reason === "duplicate sheet") {
+    if (isDuplicate(item)) {
       const keep = { 1: "this", 2: "other", 3: "both" }[n];
-      if (keep) decide({ keep });
+      if (keep) decideDuplicate(keep);
     }
     return;
   }
@@ -317,6 +503,7 @@ function choose(n) {
   const o = item.options[i];
   if (!o) return;
   if (item.field_kind === "multiple") {
+    state.touched = true;
     if (state.selected.has(i)) state.selected.delete(i); else state.selected.add(i);
     for (const b of $("item-options").children) {
       const on = state.selected.has(Number(b.dataset.index));
@@ -328,23 +515,79 @@ function choose(n) {
   if (item.field_kind === "single") decide(o.value);
 }
 
+function decideDuplicate(keep) {
+  decide({ keep }, { done: () => t(`dup_done_${keep}`) });
+}
+
 function blank() {
   const item = state.current;
   if (!item || item.field_kind === "page") return;
   decide(item.field_kind === "multiple" ? [] : null);
 }
 
+function invalid() {
+  const item = state.current;
+  if (!item || $("invalid").hidden) return;
+  decide(null, { extra: { invalid: true } });
+}
+
+function copySuggestion() {
+  const item = state.current;
+  if (!item || !isTyped(item)) return;
+  const sug = textSuggestion(item);
+  if (!sug) return;
+  const input = $("text-input");
+  input.value = sug;
+  input.focus();
+  input.setSelectionRange(sug.length, sug.length);
+}
+
+function focusText() {
+  const input = $("text-input");
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
 function acceptOrSave() {
   const item = state.current;
   if (!item) return;
+  if (item.field_kind === "page") {
+    if (state.manual) $("mf-sheet").focus();  // Enter starts the entry; Ctrl+Enter in the form saves it
+    else if (!isDuplicate(item) && !$("pf-place").hidden) placePage();
+    return;
+  }
+  if (isTyped(item)) {
+    const v = $("text-input").value.trim();
+    if (!v) {  // Enter never stores a blank: 0 does, on purpose
+      if (document.activeElement === $("text-input")) $("item-error").textContent = t("empty_enter");
+      else focusText();
+      return;
+    }
+    decide(v);
+    return;
+  }
+  if (isTwoMarks(item) && !(item.field_kind === "multiple" && state.touched)) {
+    $("item-error").textContent = t(item.field_kind === "single" ? "two_marks_enter" : "two_marks_enter_multi");
+    return;
+  }
   if (item.field_kind === "multiple") decide([...state.selected].sort((a, b) => a - b).map((i) => item.options[i].value));
-  else if (isTyped(item)) decide($("text-input").value.trim() || null);
-  else if (item.field_kind === "page") { if (item.reason !== "duplicate sheet") placePage(); }
-  else decide(item.value);
+  else decide(proposal(item));
 }
 
 function placePage() {
-  decide({ template: $("pf-template").value, page: Number($("pf-page").value), sheet: $("pf-sheet").value.trim() });
+  const tid = $("pf-template").value;
+  const pno = Number($("pf-page").value);
+  decide({ template: tid, page: pno, sheet: $("pf-sheet").value.trim() }, {
+    done: (out) => (typeof out.fields_read === "number"
+      ? t("placed_read").replace("{n}", String(out.fields_read))
+        .replace("{r}", out.review_items ? t("placed_review").replace("{n}", String(out.review_items)) : "")
+      : t("placed").replace("{s}", word("status_names", out.status || ""))).replace("{f}", tid).replace("{p}", String(pno)),
+    flashKind: (out) => (out.fields_read === 0 || (out.status && out.status !== "ok" && out.status !== "done") ? "warn" : "ok"),
+  });
+}
+
+function retryPage() {
+  if (state.current && isUnreadable(state.current) && !$("pf-retry").hidden) decide({ retry: true }, { done: () => t("retry_done") });
 }
 
 function notQuestionnaire() {
@@ -367,7 +610,7 @@ async function goHistory(i) {
     state.mode = "history"; state.browse = i;
     render(item);
   } catch (e) {
-    $("item-error").textContent = errorText(e);
+    $("item-error").textContent = apiErrorText(e);
   }
 }
 
@@ -382,7 +625,7 @@ async function forward() {
     state.skipped.add(state.current.id);
     await advance();
   } catch (e) {
-    $("item-error").textContent = errorText(e);
+    $("item-error").textContent = apiErrorText(e);
   } finally { state.busy = false; }
 }
 
@@ -408,7 +651,7 @@ async function undo() {
     render(item);
     refreshProgress();
   } catch (e) {
-    $("item-error").textContent = errorText(e);
+    $("item-error").textContent = apiErrorText(e);
   } finally {
     state.busy = false;
   }
@@ -433,23 +676,28 @@ function onKey(ev) {
     if (ev.key === "Escape") { ev.target.blur(); ev.preventDefault(); }
     else if (ev.key === "Enter") {
       ev.preventDefault();
-      if (state.current && state.current.field_kind === "page") placePage(); else acceptOrSave();
+      if (state.current && state.current.field_kind === "page") acceptOrSave();
+      else if (ev.target === $("text-input")) acceptOrSave();
     }
     return;
   }
   if (tag === "BUTTON" && (ev.key === "Enter" || ev.key === " ")) return;  // the focused button's own action
   const k = ev.key;
   if (k === "?") { toggleHelp(); ev.preventDefault(); return; }
+  if (!$("done-view").hidden && (k === "r" || k === "R")) { checkDone(); ev.preventDefault(); return; }
   if (k === "u" || k === "U") { undo(); ev.preventDefault(); return; }
   if (k === "ArrowLeft" || k === "k" || k === "K") { back(); ev.preventDefault(); return; }
   if (k === "ArrowRight" || k === "j" || k === "J") { forward(); ev.preventDefault(); return; }
-  if (!state.current) return;
+  const item = state.current;
+  if (!item) return;
   if (/^[1-9]$/.test(k)) { choose(Number(k)); ev.preventDefault(); }
-  else if (k === "0" || k === "Backspace") { blank(); ev.preventDefault(); }
-  else if (k === "Enter") {
-    ev.preventDefault();
-    if (isTyped(state.current)) { $("text-input").focus(); $("text-input").select(); } else acceptOrSave();
-  }
+  else if (k === "0" || k === "Backspace") { if (!state.manual) blank(); ev.preventDefault(); }
+  else if (k === "Enter") { ev.preventDefault(); acceptOrSave(); }
+  else if (k === "x" || k === "X") { invalid(); ev.preventDefault(); }
+  else if ((k === "c" || k === "C") && isTyped(item)) { copySuggestion(); ev.preventDefault(); }
+  else if ((k === "t" || k === "T") && isTyped(item)) { focusText(); ev.preventDefault(); }
+  else if ((k === "m" || k === "M") && canKeyIn(item) && !state.manual) { openManual(item); ev.preventDefault(); }
+  else if ((k === "r" || k === "R") && isUnreadable(item)) { retryPage(); ev.preventDefault(); }
   else if (k === "n" || k === "N") { notQuestionnaire(); ev.preventDefault(); }
 }
 
@@ -459,45 +707,103 @@ function toggleHelp() {
   if (!h.hidden) $("help-close").focus(); else if (document.activeElement) document.activeElement.blur();
 }
 
-// ---------------------------------------------------------------- choosing a queue
+// ---------------------------------------------------------------- choosing a queue; batches read live
 
 function loadChooser() {
   state.chooserReady = fillChooser();
   return state.chooserReady;
 }
 
+function roleLine(role) {
+  return t(`role_${role}`) !== `role_${role}` ? t(`role_${role}`) : t("role_other").replace("{r}", role);
+}
+
 async function fillChooser() {
   $("choose-error").textContent = "";
   const canReview = REVIEW_ROLES.includes(state.me.role);
   $("start").disabled = !canReview;
-  if (!canReview) $("choose-error").textContent = t("readonly");
+  $("role-note").textContent = roleLine(state.me.role);
   try {
     const rounds = await api("GET", "/api/rounds");
     state.rounds = rounds;
     $("round-select").replaceChildren(...rounds.map((r) =>
       el("option", { value: String(r.id) }, `${r.name}${r.template ? ` (${r.template}${r.period ? `, ${r.period}` : ""})` : ""}`)));
     if (rounds.length) $("round-select").value = String(rounds[rounds.length - 1].id);
+    else $("choose-error").textContent = t("no_rounds");
     await loadBatches();
-  } catch (e) { $("choose-error").textContent = errorText(e); }
+  } catch (e) { $("choose-error").textContent = apiErrorText(e); }
   showView("choose");  // shown once the rounds are in: Enter right away starts the right queue
+  watchBatches();
   if (canReview) $("start").focus();
+}
+
+function batchLabel(b) {
+  const parts = [`${t("batch_word")} #${b.id}`];
+  if (b.agency) parts.push(b.agency);
+  parts.push(t("pages_read").replace("{d}", String(b.pages_done)).replace("{n}", String(b.pages_total)));
+  if (ACTIVE_BATCH.has(b.status)) parts.push(word("status_names", b.status));
+  parts.push(t("to_review").replace("{n}", String(b.review_pending)));
+  return parts.join(" · ");
+}
+
+function batchRow(b) {
+  return el("tr", { "data-batch": String(b.id) },
+    el("td", {}, `#${b.id}${b.agency ? ` · ${b.agency}` : ""}`),
+    el("td", { class: `st-${b.status}` }, word("status_names", b.status)),
+    el("td", { class: "num" }, `${b.pages_done}/${b.pages_total}`),
+    el("td", { class: "num" }, String(b.pages_failed || 0)),
+    el("td", { class: "num" }, String(b.review_pending)));
+}
+
+function showBatches() {
+  const sel = $("batch-select");
+  const keep = sel.value;
+  const first = sel.firstElementChild;
+  const list = [...state.batches.values()].filter((b) => String(b.round_id) === $("round-select").value);
+  sel.replaceChildren(first, ...list.map((b) => el("option", { value: String(b.id) }, batchLabel(b))));
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  const rows = list.map(batchRow);
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 5, class: "muted" }, t("no_batches"))));
+  $("batches").tBodies[0].replaceChildren(...rows);
 }
 
 async function loadBatches() {
   const rid = $("round-select").value;
-  const first = $("batch-select").firstElementChild;
-  if (!rid) { $("batch-select").replaceChildren(first); return; }
-  const batches = await api("GET", `/api/batches?round=${encodeURIComponent(rid)}`);
-  $("batch-select").replaceChildren(first, ...batches.map((b) => {
-    const label = LANG === "vi"
-      ? `Lô #${b.id}${b.agency ? ` · ${b.agency}` : ""} · ${b.pages_done}/${b.pages_total} trang · ${b.review_pending} chờ duyệt`
-      : `Batch #${b.id}${b.agency ? ` · ${b.agency}` : ""} · ${b.pages_done}/${b.pages_total} pages · ${b.review_pending} to review`;
-    return el("option", { value: String(b.id) }, label);
-  }));
+  state.batches = new Map();
+  if (rid) {
+    const batches = await api("GET", `/api/batches?round=${encodeURIComponent(rid)}`);
+    for (const b of batches) state.batches.set(b.id, b);
+  }
+  showBatches();
+}
+
+// While a batch is queued or being read, ask for it every 2 s: its label counts the pages as they are read.
+let batchTimer = null;
+function stopBatchWatch() { clearTimeout(batchTimer); batchTimer = null; }
+
+function watchBatches() {
+  stopBatchWatch();
+  const active = [...state.batches.values()].filter((b) => ACTIVE_BATCH.has(b.status));
+  if (!active.length) return;
+  batchTimer = setTimeout(async () => {
+    for (const b of active) {
+      try { state.batches.set(b.id, await api("GET", `/api/batches/${b.id}`)); } catch (e) { /* try again next time */ }
+    }
+    if (!$("choose-view").hidden) showBatches();
+    if (!$("queue-view").hidden) showBatchLive();
+    watchBatches();
+  }, 2000);
+}
+
+function showBatchLive() {
+  const mine = [...state.batches.values()].filter((b) => !state.batch || String(b.id) === state.batch);
+  const active = mine.filter((b) => ACTIVE_BATCH.has(b.status));
+  $("batch-live").textContent = active.map((b) => `${t("batch_word")} #${b.id}: ${t("pages_read").replace("{d}", String(b.pages_done))
+    .replace("{n}", String(b.pages_total))} (${word("status_names", b.status)})`).join(" · ");
 }
 
 async function start() {
-  if (!REVIEW_ROLES.includes(state.me.role)) { $("choose-error").textContent = t("readonly"); return; }
+  if (!REVIEW_ROLES.includes(state.me.role)) { $("choose-error").textContent = roleLine(state.me.role); return; }
   if (state.chooserReady) await state.chooserReady;
   state.round = $("round-select").value;
   state.batch = $("batch-select").value;
@@ -512,28 +818,52 @@ async function start() {
   try { state.history = JSON.parse(sessionStorage.getItem(`omr-review:${state.round}:${state.batch}`) || "[]"); } catch (e) { state.history = []; }
   state.skipped.clear();
   state.current = null; state.upcoming = null; state.upcomingP = null; state.mode = "live"; state.browse = -1;
+  $("item-flash").textContent = "";
   showView("queue");
+  showBatchLive();
+  watchBatches();
   $("item").hidden = true;
   try {
     if (!state.templates.length) state.templates = await api("GET", "/api/templates");
     await advance();
   } catch (e) {
-    $("queue-error").textContent = errorText(e);
+    $("queue-error").textContent = apiErrorText(e);
   }
 }
 
 async function afterLogin() {
-  $("who").textContent = `${state.me.name} (${state.me.role})`;
+  $("who").textContent = `${state.me.name} (${word("role_names", state.me.role)})`;
   await loadChooser();
+}
+
+// ---------------------------------------------------------------- login (429: wait as the server says)
+
+let loginWait = null;
+function loginRefused(e) {
+  if (e.status === 429) {
+    let left = e.retryAfter || 30;
+    const tick = () => {
+      $("login-error").textContent = t("err_429").replace("{s}", String(left));
+      $("login-submit").disabled = left > 0;
+      if (left-- > 0) loginWait = setTimeout(tick, 1000); else $("login-error").textContent = "";
+    };
+    clearTimeout(loginWait);
+    tick();
+    return;
+  }
+  $("login-error").textContent = e.status === 401 || e.status === 403 ? t("bad_login") : apiErrorText(e);
 }
 
 async function init() {
   applyLang();
   $("lang").addEventListener("click", () => {
     toggleLang();
-    if (state.current && !$("queue-view").hidden) render(state.current);
-    if (!$("choose-view").hidden) loadBatches().catch(() => {});
-    refreshProgress();
+    // the manual form keeps what was keyed in: only its static words change (the form's own text is the questionnaire's)
+    if (state.current && !$("queue-view").hidden && !state.manual) render(state.current);
+    if (!$("choose-view").hidden && state.me) { $("role-note").textContent = roleLine(state.me.role); showBatches(); }
+    if (state.me) $("who").textContent = `${state.me.name} (${word("role_names", state.me.role)})`;
+    if (!$("done-view").hidden) checkDone();
+    if (state.round) refreshProgress();
     if ($("lang").blur) $("lang").blur();
   });
   $("logout").addEventListener("click", async () => { await api("POST", "/api/logout").catch(() => {}); location.href = "./"; });
@@ -541,31 +871,38 @@ async function init() {
     ev.preventDefault();
     $("login-error").textContent = "";
     try {
-      state.me = await api("POST", "/api/login", { name: $("login-name").value.trim(), token: $("login-token").value.trim() });
+      state.me = apiSession(await api("POST", "/api/login", { name: $("login-name").value.trim(), token: $("login-token").value.trim() }));
       $("login-token").value = "";
       await afterLogin();
-    } catch (e) { $("login-error").textContent = e.status === 401 || e.status === 403 ? t("bad_login") : errorText(e); }
+    } catch (e) { loginRefused(e); }
   });
-  $("round-select").addEventListener("change", () => loadBatches().catch((e) => { $("choose-error").textContent = errorText(e); }));
+  $("round-select").addEventListener("change", () => loadBatches().then(watchBatches).catch((e) => { $("choose-error").textContent = apiErrorText(e); }));
   $("start").addEventListener("click", start);
   $("back-choose").addEventListener("click", () => { history.replaceState(null, "", "./"); loadChooser(); });
+  $("recheck").addEventListener("click", checkDone);
   $("accept").addEventListener("click", acceptOrSave);
   $("blank").addEventListener("click", blank);
+  $("invalid").addEventListener("click", invalid);
   $("undo").addEventListener("click", undo);
   $("prev").addEventListener("click", back);
   $("next").addEventListener("click", forward);
   $("pf-place").addEventListener("click", placePage);
+  $("pf-manual").addEventListener("click", () => { if (state.current) openManual(state.current); });
   $("pf-reject").addEventListener("click", notQuestionnaire);
+  $("pf-retry").addEventListener("click", retryPage);
+  $("mf-reject").addEventListener("click", notQuestionnaire);
   $("pf-template").addEventListener("change", updatePageMax);
-  for (const b of document.querySelectorAll("#pf-dup button")) b.addEventListener("click", () => decide({ keep: b.dataset.keep }));
+  $("text-copy").addEventListener("click", copySuggestion);
+  for (const b of document.querySelectorAll("#pf-dup button")) b.addEventListener("click", () => decideDuplicate(b.dataset.keep));
+  setupManual();
   $("help-open").addEventListener("click", toggleHelp);
   $("help-close").addEventListener("click", toggleHelp);
   // mouse clicks leave focus on buttons; keep the keyboard working on the queue
   $("item-actions").addEventListener("click", () => { if (document.activeElement) document.activeElement.blur(); });
   document.addEventListener("keydown", onKey);
   try {
-    state.me = await api("GET", "/api/me");
-  } catch (e) { showLogin(); return; }
+    state.me = apiSession(await api("GET", "/api/me"));
+  } catch (e) { showLogin(); if (e.status !== 401) $("login-error").textContent = apiErrorText(e); return; }
   await afterLogin();
   const q = new URLSearchParams(location.search);
   if (q.get("round") && REVIEW_ROLES.includes(state.me.role)) {

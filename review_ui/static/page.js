@@ -2,8 +2,6 @@
 // and its audit log. All values from the API go in with textContent (scan and OCR text is untrusted).
 "use strict";
 const $ = (id) => document.getElementById(id);
-let zoom = 1;
-let fitted = true;
 let pageData = null;
 let auditData = null;
 
@@ -35,84 +33,38 @@ function change(v) {
 
 // ------------------------------------------------------------ zoom and pan
 
-function applyZoom() {
-  const img = $("page-image");
-  if (!img.naturalWidth) return;
-  img.style.transform = `scale(${zoom})`;
-  $("page-stage").style.width = `${img.naturalWidth * zoom}px`;
-  $("page-stage").style.height = `${img.naturalHeight * zoom}px`;
-  $("zoom-level").textContent = `${Math.round(zoom * 100)}%`;
-}
-
-function setZoom(z, cx, cy) {
-  const wrap = $("page-image-wrap");
-  const old = zoom;
-  zoom = Math.min(4, Math.max(0.1, z));
-  fitted = false;
-  // keep the point under the pointer (or the centre) where it is
-  const px = cx === undefined ? wrap.clientWidth / 2 : cx;
-  const py = cy === undefined ? wrap.clientHeight / 2 : cy;
-  const ix = (wrap.scrollLeft + px) / old;
-  const iy = (wrap.scrollTop + py) / old;
-  applyZoom();
-  wrap.scrollLeft = ix * zoom - px;
-  wrap.scrollTop = iy * zoom - py;
-}
-
-function fit() {
-  const img = $("page-image");
-  if (!img.naturalWidth) return;
-  zoom = Math.max(0.1, ($("page-image-wrap").clientWidth - 2) / img.naturalWidth);
-  fitted = true;
-  applyZoom();
-}
+let zoomer = null;
 
 function setupZoom() {
-  const wrap = $("page-image-wrap");
-  $("page-image").addEventListener("load", fit);
-  window.addEventListener("resize", () => { if (fitted) fit(); });
-  $("zoom-in").addEventListener("click", () => setZoom(zoom * 1.25));
-  $("zoom-out").addEventListener("click", () => setZoom(zoom / 1.25));
-  $("zoom-fit").addEventListener("click", fit);
-  wrap.addEventListener("wheel", (ev) => {
-    ev.preventDefault();
-    const r = wrap.getBoundingClientRect();
-    setZoom(zoom * (ev.deltaY < 0 ? 1.15 : 1 / 1.15), ev.clientX - r.left, ev.clientY - r.top);
-  }, { passive: false });
-  let drag = null;
-  wrap.addEventListener("pointerdown", (ev) => {
-    drag = { x: ev.clientX, y: ev.clientY, sl: wrap.scrollLeft, st: wrap.scrollTop };
-    wrap.classList.add("dragging");
-    wrap.setPointerCapture(ev.pointerId);
-  });
-  wrap.addEventListener("pointermove", (ev) => {
-    if (!drag) return;
-    wrap.scrollLeft = drag.sl - (ev.clientX - drag.x);
-    wrap.scrollTop = drag.st - (ev.clientY - drag.y);
-  });
-  const end = () => { drag = null; wrap.classList.remove("dragging"); };
-  wrap.addEventListener("pointerup", end);
-  wrap.addEventListener("pointercancel", end);
+  zoomer = makeZoomable($("page-image-wrap"), $("page-stage"), $("page-image"),
+    (z) => { $("zoom-level").textContent = `${Math.round(z * 100)}%`; });
+  $("zoom-in").addEventListener("click", zoomer.zoomIn);
+  $("zoom-out").addEventListener("click", zoomer.zoomOut);
+  $("zoom-fit").addEventListener("click", zoomer.fit);
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    if (ev.key === "+" || ev.key === "=") setZoom(zoom * 1.25);
-    else if (ev.key === "-") setZoom(zoom / 1.25);
-    else if (ev.key === "0") fit();
+    if (ev.key === "+" || ev.key === "=") zoomer.zoomIn();
+    else if (ev.key === "-") zoomer.zoomOut();
+    else if (ev.key === "0") zoomer.fit();
   });
 }
 
 // ------------------------------------------------------------ data
 
-async function get(path) {
-  let r;
-  try { r = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } }); }
-  catch (e) { throw new Error(t("network")); }
-  if (r.status === 401) { location.href = "./"; throw new Error("401"); }
-  if (!r.ok) {
-    const d = await r.json().catch(() => ({}));
-    throw new Error(typeof d.detail === "string" ? d.detail : `${r.status} ${r.statusText}`);
+// a 401 goes back to the review page, which shows its login form
+API.onUnauthorized = () => { location.href = "./"; };
+
+// The value as the reader knows it: the option label(s) the API gives, the code in the tooltip.
+function valueCell(f) {
+  if (f.text_suggestion && (f.value === null || f.value === undefined)) return cell(`${t("ocr")}: ${f.text_suggestion}`);
+  const label = Array.isArray(f.label) ? f.label.join("; ") : f.label;
+  if (label !== null && label !== undefined && label !== "" && f.value !== null && f.value !== undefined) {
+    const td = cell(label);
+    td.title = `${t("code")}: ${show(f.value)}`;
+    return td;
   }
-  return r.json();
+  if (f.status === "multiple" && (f.value === null || f.value === undefined)) return cell(t("invalid_value"));
+  return cell(show(f.value));
 }
 
 function renderPage() {
@@ -136,13 +88,11 @@ function renderPage() {
     const tr = document.createElement("tr");
     if (f.source === "reviewer") tr.className = "reviewed";
     else if (f.status === "uncertain" || f.status === "multiple") tr.className = "uncertain";
-    let value = show(f.value);
-    if (f.text_suggestion && (f.value === null || f.value === undefined)) value = `${t("ocr")}: ${f.text_suggestion}`;
     const status = cell(word("status_names", f.status) + (f.reason ? ` (${reasonText(f.reason)})` : ""));
     if (f.reason && reasonText(f.reason) !== f.reason) status.title = f.reason;
     const q = cell(f.question || fid);
     if (f.question) q.title = fid;
-    tr.append(q, cell(value), status,
+    tr.append(q, valueCell(f), status,
       cell(word("source_names", f.source)), cell(typeof f.confidence === "number" ? `${Math.round(f.confidence * 100)}%` : "", "num"));
     return tr;
   });
@@ -175,13 +125,13 @@ async function main() {
   setupZoom();
   const id = new URLSearchParams(location.search).get("id");
   try {
-    pageData = await get(`/api/pages/${encodeURIComponent(id)}`);
+    pageData = await api("GET", `/api/pages/${encodeURIComponent(id)}`);
     renderPage();
     const src = pageData.aligned_image_url || pageData.image_url;
     if (src) $("page-image").src = src; else $("page-error").textContent = t("page_no_image");
-    auditData = await get(`/api/pages/${encodeURIComponent(id)}/audit`);
+    auditData = await api("GET", `/api/pages/${encodeURIComponent(id)}/audit`);
     renderAudit();
-  } catch (e) { $("page-error").textContent = e.message; }
+  } catch (e) { $("page-error").textContent = apiErrorText(e); }
   document.body.dataset.loaded = "1";
 }
 main();
