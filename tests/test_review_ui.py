@@ -282,12 +282,17 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     # a colleague holds one item: it must never be shown to reviewer1 while the claim runs
     # (not the page that is not a form: reviewer1 must see that one, its reasons are checked below)
     keep = []
+    # the previous test's colleague may have settled the unrecognized pages (items of equal confidence come in
+    # page order, and pages are numbered as their files finish splitting): require only those still pending
+    not_a_form_pending = unrecognized_pending = False
     for i in range(1, 400):
         st, it = _req(port, "GET", f"/api/review/{i}", tok["viewer1"])
         if st == 404:
             break
         if it["reason"] == "unrecognized page":
             keep.append(str(i))
+            not_a_form_pending |= it["state"] == "pending" and (it.get("page_error") or "").startswith("not a known form")
+            unrecognized_pending = unrecognized_pending or it["state"] == "pending"
     st, held = _req(port, "GET", f"/api/review/next?batch={batch}&order=page&exclude={','.join(keep)}", tok["reviewer2"])
     assert st == 200
     _login_by_keyboard(page, base, "reviewer1", tok["reviewer1"])
@@ -400,7 +405,10 @@ def test_whole_queue_by_keyboard_with_skip_undo_and_correction(service, browser,
     page.screenshot(path=str(SHOTS / "review-done-held.png"))
     assert skipped in expected, "the skipped item came back at the end of the queue"
     assert undone is not None, "no single-choice item to undo"
-    assert {"unrecognized page", "not a known form: no QR code, 0 of 4 registration markers"} <= reasons_shown, reasons_shown
+    must_show = ({"unrecognized page"} if unrecognized_pending else set()) | (
+        {"not a known form: no QR code, 0 of 4 registration markers"} if not_a_form_pending else set())
+    assert any(i["field_kind"] == "page" for i in items.values()), "no page item was shown"
+    assert must_show <= reasons_shown, reasons_shown
     assert len(reasons_shown) >= 4, reasons_shown
 
     # reviewer2's item is still pending; reviewer2 decides it
