@@ -190,6 +190,40 @@ const STRINGS = {
     },
   },
 };
+
+// ---------------------------------------------------------------- office pages (issue 11): navigation,
+// upload, admin, results. Static text carries data-t (Vietnamese in the HTML); these are the English
+// words for those keys and the dynamic strings in both languages.
+Object.assign(STRINGS.vi, {
+  nav_label: "Các trang", nav_admin: "Quản trị", nav_upload: "Tải lên", nav_review: "Duyệt", nav_results: "Kết quả",
+  closed_word: "đã đóng",
+  // upload
+  up_limits: "Nhận các tệp {e}; mỗi tệp tối đa {m} MB. Kiểm tra loại và dung lượng trước khi gửi.",
+  up_bad_type: "loại tệp không nhận; chỉ nhận {e}", up_empty: "tệp rỗng (0 byte)", up_too_big: "tệp lớn hơn {m} MB",
+  up_st_bad: "Không gửi", up_st_ready: "Sẵn sàng", up_st_waiting: "Đang chờ gửi", up_st_sending: "Đang gửi…",
+  up_st_retry: "Mất kết nối, sẽ gửi lại (lần {n}/{m})", up_st_sent: "Đã gửi · lô #{b}", up_st_failed: "Gửi không được",
+  up_resend: "Gửi lại", up_send: "Gửi {n} tệp", up_no_round: "Hãy chọn đợt khảo sát.", up_overall: "Tiến độ chung",
+  up_summary: "Đã gửi {sent}/{all} tệp ({size}) · {bad} tệp không hợp lệ · {failed} tệp lỗi",
+  up_dup: "tệp này đã được tải lên trước đó trong đợt; các trang không bị tính hai lần",
+  up_batch_states: { queued: "đang chờ đọc", processing: "đang đọc", done: "đã đọc xong", failed: "lỗi" },
+});
+Object.assign(STRINGS.en, {
+  nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
+  closed_word: "closed",
+  up_title: "Upload batches", up_choose: "Choose the round, the agency and the files", up_agency: "Agency",
+  up_agency_none: "(from the QR code on the sheet)", up_drop: "Drop files or a whole folder here, or:",
+  up_pick_files: "Choose files…", up_pick_folder: "Choose a folder…", up_clear: "Clear the list",
+  up_files_h: "Files", up_col_file: "File", up_col_size: "Size", up_col_progress: "Progress", up_col_state: "State",
+  up_batches_h: "Batches of the round (live)", up_col_read: "Pages read", up_col_blank: "Blank pages", up_col_problems: "Errors and warnings",
+  up_limits: "Accepts {e} files; at most {m} MB each. Type and size are checked before sending.",
+  up_bad_type: "file type not accepted; only {e}", up_empty: "empty file (0 bytes)", up_too_big: "file larger than {m} MB",
+  up_st_bad: "Not sent", up_st_ready: "Ready", up_st_waiting: "Waiting", up_st_sending: "Sending…",
+  up_st_retry: "Connection lost, sending again (try {n}/{m})", up_st_sent: "Sent · batch #{b}", up_st_failed: "Could not send",
+  up_resend: "Send again", up_send: "Send {n} files", up_no_round: "Choose a survey round.", up_overall: "Overall progress",
+  up_summary: "Sent {sent}/{all} files ({size}) · {bad} not accepted · {failed} failed",
+  up_dup: "this file was uploaded before in this round; its pages are not counted twice",
+  up_batch_states: { queued: "waiting to be read", processing: "being read", done: "read", failed: "failed" },
+});
 let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
 if (!(LANG in STRINGS)) LANG = "vi";
 const VI_TEXT = new Map();
