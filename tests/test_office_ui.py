@@ -140,3 +140,80 @@ def test_upload_page_checks_retries_and_lists_batches(service, page):  # noqa: F
     page.locator("#up-list tbody tr", has_text=demo[0].name).last.get_by_text("Đã gửi").wait_for(timeout=30000)
     page.locator("#up-batches").get_by_text("đã được tải lên trước đó").wait_for(timeout=10000)
     page.screenshot(path=str(SHOTS / "office-upload.png"))
+
+
+AGENCIES_CSV = "Mã;Tên;Loại;Mã cấp trên;Hoạt động\nTTH;Tỉnh Thừa Thiên Huế;Tỉnh;;Có\nSYT;Sở Y tế;Sở;TTH;Có\n"
+
+
+def test_admin_page_agencies_accounts_rounds_and_print_runs(service, page, tmp_path):  # noqa: F811
+    base, tok, port = service["base"], service["tok"], service["port"]
+    _login_to(page, base, "admin.html", "admin1", tok["admin1"])
+    assert _nav_links(page) == NAV["admin1"]
+    # agencies: a list with errors per row is refused whole, the right one is taken, one added by hand
+    bad = tmp_path / "don-vi.csv"
+    bad.write_text(AGENCIES_CSV + "X Y;Tên;Phường;NOPE;Có\n", encoding="utf-8")
+    page.get_by_label("Tệp danh sách").set_input_files(str(bad))
+    page.get_by_role("button", name="Nhập danh sách").click()
+    page.get_by_text("Không nhập gì cả").wait_for()
+    errs = page.get_by_role("list", name="Lỗi theo dòng").get_by_role("listitem").all_inner_texts()
+    assert errs and all(x.startswith("Dòng 4") for x in errs), errs
+    assert _req(port, "GET", "/api/agencies", tok["viewer1"])[1] == []
+    good = tmp_path / "don-vi-dung.csv"
+    good.write_text(AGENCIES_CSV, encoding="utf-8")
+    page.get_by_label("Tệp danh sách").set_input_files(str(good))
+    page.get_by_role("button", name="Nhập danh sách").click()
+    page.get_by_text("Đã nhập 2 dòng: 2 cơ quan mới").wait_for()
+    assert page.get_by_role("list", name="Lỗi theo dòng").get_by_role("listitem").count() == 0
+    form = page.get_by_role("form", name="Thêm cơ quan")
+    form.get_by_label("Mã", exact=True).fill("SNV")
+    form.get_by_label("Tên", exact=True).fill("Sở Nội vụ")
+    form.get_by_label("Mã cấp trên").fill("TTH")
+    form.get_by_role("button", name="Thêm cơ quan").click()
+    page.locator("#ag-table tr", has_text="Sở Nội vụ").wait_for()
+    ags = {a["code"]: a for a in _req(port, "GET", "/api/agencies", tok["viewer1"])[1]}
+    assert ags["SNV"]["name"] == "Sở Nội vụ" and ags["SNV"]["parent"] == "TTH" and ags["SNV"]["kind"] == "so"
+    # accounts: the token shown once works; a new token replaces it; disabling is refused at sign-in
+    uf = page.get_by_role("form", name="Tạo tài khoản")
+    uf.get_by_label("Tên người dùng").fill("thu_ky")
+    uf.get_by_label("Vai trò").select_option("operator")
+    uf.get_by_role("button", name="Tạo tài khoản").click()
+    page.get_by_text("chỉ hiện một lần").wait_for()
+    token1 = page.locator("#us-token").inner_text().rsplit(" ", 1)[1]
+    assert _req(port, "GET", "/api/me", token1) == (200, {"name": "thu_ky", "role": "operator"})
+    page.get_by_role("button", name="Cấp mã mới: thu_ky").click()
+    page.wait_for_function("t => !document.getElementById('us-token').textContent.endsWith(t)", arg=token1)
+    token2 = page.locator("#us-token").inner_text().rsplit(" ", 1)[1]
+    assert _req(port, "GET", "/api/me", token1)[0] == 401 and _req(port, "GET", "/api/me", token2)[0] == 200
+    page.get_by_role("button", name="Tắt: thu_ky").click()
+    page.get_by_role("button", name="Bật: thu_ky").wait_for()
+    assert _req(port, "GET", "/api/me", token2)[0] == 401
+    # rounds: created from a template with targets, closed and reopened
+    rf = page.get_by_role("form", name="Tạo đợt khảo sát")
+    rf.get_by_label("Tên đợt").fill("Đợt in 2026")
+    rf.get_by_label("Mẫu phiếu").select_option("sipas-2017")
+    rf.get_by_label("Kỳ").fill("2026")
+    rf.get_by_label("Mẫu mục tiêu").fill("SNV=50, SYT=30")
+    rf.get_by_role("button", name="Tạo đợt").click()
+    page.get_by_role("button", name="Đóng đợt: Đợt in 2026").click()
+    page.get_by_role("button", name="Mở lại: Đợt in 2026").wait_for()
+    rnd = next(r for r in _req(port, "GET", "/api/rounds", tok["viewer1"])[1] if r["name"] == "Đợt in 2026")
+    assert rnd["state"] == "closed" and rnd["targets"] == {"SNV": 50, "SYT": 30}
+    page.get_by_role("button", name="Mở lại: Đợt in 2026").click()
+    page.get_by_role("button", name="Đóng đợt: Đợt in 2026").wait_for()
+    # print runs: a PDF downloaded with the next serials, then listed with its response rate
+    pf = page.get_by_role("form", name="In phiếu")
+    pf.get_by_label("Đợt khảo sát").select_option(label="Đợt in 2026")
+    pf.get_by_label("Cơ quan").select_option("SNV")
+    pf.get_by_label("Số phiếu").fill("5")
+    with page.expect_download() as dl:
+        pf.get_by_role("button", name="Tải tệp PDF để in").click()
+    path = dl.value.path()
+    assert Path(path).read_bytes()[:5] == b"%PDF-" and dl.value.suggested_filename.endswith(".pdf")
+    row = page.locator("#pr-table tbody tr", has_text="SNV")
+    row.wait_for()
+    runs = _req(port, "GET", f"/api/rounds/{rnd['id']}/print-runs", tok["viewer1"])[1]
+    assert len(runs) == 1 and runs[0]["count"] == 5 and runs[0]["agency"] == "SNV"
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == f"{runs[0]['first_serial']}–{runs[0]['last_serial']}" and cells[2] == "5" and cells[3] == "0" and cells[4] == "0,0%"
+    page.screenshot(path=str(SHOTS / "office-admin.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / "office-admin-full.png"), full_page=True)

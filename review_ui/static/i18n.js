@@ -206,6 +206,16 @@ Object.assign(STRINGS.vi, {
   up_summary: "Đã gửi {sent}/{all} tệp ({size}) · {bad} tệp không hợp lệ · {failed} tệp lỗi",
   up_dup: "tệp này đã được tải lên trước đó trong đợt; các trang không bị tính hai lần",
   up_batch_states: { queued: "đang chờ đọc", processing: "đang đọc", done: "đã đọc xong", failed: "lỗi" },
+  // admin
+  ad_yes: "có", ad_no: "không", ad_disable: "Tắt", ad_enable: "Bật", ad_new_token: "Cấp mã mới",
+  ad_active_acc: "đang dùng", ad_disabled_acc: "đã tắt", ad_open: "đang mở", ad_closed: "đã đóng",
+  ad_close: "Đóng đợt", ad_reopen: "Mở lại", ad_saved: "Đã lưu.", ad_row: "Dòng",
+  ad_agency_added: "Đã thêm cơ quan {c}.", ad_user_added: "Đã tạo tài khoản {n}.", ad_round_added: "Đã tạo đợt {n}.",
+  ad_token_once: "Mã truy cập của {n} (chỉ hiện một lần, hãy chép và giao cho người dùng):",
+  ad_import_ok: "Đã nhập {r} dòng: {c} cơ quan mới, {u} cơ quan cập nhật.",
+  ad_import_bad: "Không nhập gì cả: danh sách có lỗi ở các dòng dưới đây. Sửa tệp rồi nhập lại.",
+  ad_bad_targets: "Mẫu mục tiêu: «{p}» phải có dạng MÃ=số",
+  ad_printed: "Đã tải tệp PDF để in, số phiếu {s}.",
 });
 Object.assign(STRINGS.en, {
   nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
@@ -223,6 +233,21 @@ Object.assign(STRINGS.en, {
   up_summary: "Sent {sent}/{all} files ({size}) · {bad} not accepted · {failed} failed",
   up_dup: "this file was uploaded before in this round; its pages are not counted twice",
   up_batch_states: { queued: "waiting to be read", processing: "being read", done: "read", failed: "failed" },
+  ad_title: "Administration", ad_agencies: "Agencies", ad_code: "Code", ad_name: "Name", ad_kind: "Kind", ad_parent: "Parent code",
+  ad_active: "Active", ad_add_agency: "Add agency", ad_import_file: "List file (XLSX or CSV: Mã, Tên, Loại, Mã cấp trên, Hoạt động)",
+  ad_import: "Import list", ad_users: "Accounts", ad_role: "Role", ad_state: "State", ad_last_login: "Last sign-in",
+  ad_create_user: "Create account", ad_rounds: "Survey rounds", ad_round_name: "Round name", ad_period: "Period",
+  ad_targets: "Target sample (CODE=n, …)", ad_create_round: "Create round", ad_print: "Print forms", ad_count: "Sheets",
+  ad_print_btn: "Download the PDF to print", ad_serials: "Serials printed", ad_returned: "Returned", ad_rate: "Response rate", ad_when: "Printed at",
+  ad_yes: "yes", ad_no: "no", ad_disable: "Disable", ad_enable: "Enable", ad_new_token: "New token",
+  ad_active_acc: "active", ad_disabled_acc: "disabled", ad_open: "open", ad_closed: "closed",
+  ad_close: "Close round", ad_reopen: "Reopen", ad_saved: "Saved.", ad_row: "Row",
+  ad_agency_added: "Agency {c} added.", ad_user_added: "Account {n} created.", ad_round_added: "Round {n} created.",
+  ad_token_once: "Access token of {n} (shown once only: copy it and hand it to the user):",
+  ad_import_ok: "Imported {r} rows: {c} new agencies, {u} updated.",
+  ad_import_bad: "Nothing imported: the list has errors in the rows below. Fix the file and import it again.",
+  ad_bad_targets: "Target sample: «{p}» must read CODE=n",
+  ad_printed: "PDF to print downloaded, serials {s}.",
 });
 let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
 if (!(LANG in STRINGS)) LANG = "vi";
