@@ -217,3 +217,59 @@ def test_admin_page_agencies_accounts_rounds_and_print_runs(service, page, tmp_p
     assert cells[1] == f"{runs[0]['first_serial']}–{runs[0]['last_serial']}" and cells[2] == "5" and cells[3] == "0" and cells[4] == "0,0%"
     page.screenshot(path=str(SHOTS / "office-admin.png"), full_page=False)
     page.screenshot(path=str(SHOTS / "office-admin-full.png"), full_page=True)
+
+
+def _fig(x) -> str:  # noqa: ANN001
+    """The figure as the page writes it: JavaScript's String(number) with a decimal comma (60.0 → "60")."""
+    if x is None:
+        return "–"
+    return (str(int(x)) if float(x).is_integer() else repr(float(x))).replace(".", ",")
+
+
+def _check_figures(page, api: dict) -> None:  # noqa: ANN001
+    assert page.locator("#rs-overall").inner_text() == _fig(api["overall"])
+    assert f"n = {api['n']} " in page.locator("#rs-overall-n").inner_text()
+    assert f"{api['pending_review']} mục chờ duyệt" in page.locator("#rs-overall-n").inner_text()
+    for e in api["elements"]:
+        cells = page.locator(f'#rs-elements tr[data-element="{e["id"]}"]').locator("th, td").all_inner_texts()
+        assert cells[1:] == [_fig(e["index"]), str(e["n"]), str(e["pending"])], (e["id"], cells)
+        for c in e["criteria"]:
+            cells = page.locator(f'#rs-elements tr[data-criterion="{c["id"]}"] td').all_inner_texts()
+            assert cells[1:] == [_fig(c["index"]), str(c["n"]), str(c["pending"])], (c["id"], cells)
+
+
+def test_results_page_shows_the_indices_as_the_api_gives_them(service, page):  # noqa: F811
+    base, tok, port, rid = service["base"], service["tok"], service["port"], service["round"]
+    _login_to(page, base, f"results.html", "viewer1", tok["viewer1"])
+    assert _nav_links(page) == NAV["viewer1"]
+    page.get_by_label("Đợt khảo sát").select_option(str(rid))
+    st, api = _req(port, "GET", f"/api/indices?round={rid}&agencies=true", tok["viewer1"])
+    assert st == 200 and api["elements"], api
+    page.wait_for_function("v => document.getElementById('rs-overall').textContent === v", arg=_fig(api["overall"]))
+    _check_figures(page, api)
+    ranking = page.locator("#rs-ranking tbody tr")
+    assert ranking.count() == max(1, len(api["agencies"]))
+    for row, a in zip(ranking.all(), api["agencies"]):
+        cells = row.locator("td").all_inner_texts()
+        assert cells[0] == ("–" if a["rank"] is None else str(a["rank"])) and cells[2] == _fig(a["overall"]) and cells[3] == str(a["n"])
+    # the charts are drawn by the vendored Chart.js, served by the service itself
+    assert page.evaluate("typeof Chart") == "function"
+    assert page.evaluate("Chart.getChart('rs-chart-elements').data.datasets[0].data") == [e["index"] for e in api["elements"]]
+    # the channel filter asks the server again: online answers (none here) and paper ones
+    page.get_by_label("Kênh").select_option(label="Trực tuyến")
+    st, online = _req(port, "GET", f"/api/indices?round={rid}&agencies=true&channel=online", tok["viewer1"])
+    page.wait_for_function("v => document.getElementById('rs-overall').textContent === v", arg=_fig(online["overall"]))
+    _check_figures(page, online)
+    page.get_by_label("Kênh").select_option(label="Giấy")
+    st, paper = _req(port, "GET", f"/api/indices?round={rid}&agencies=true&channel=paper", tok["viewer1"])
+    page.wait_for_function("v => document.getElementById('rs-overall').textContent === v", arg=_fig(paper["overall"]))
+    _check_figures(page, paper)
+    # downloads: every link answers with a file
+    for name in ("CSV", "XLSX (Excel)", "SPSS (.sav)", "JSON", "Báo cáo (PDF)"):
+        href = page.get_by_role("link", name=name, exact=True).get_attribute("href")
+        r = page.request.get(base + href)
+        assert r.status == 200 and len(r.body()) > 50, (name, r.status)
+    assert page.request.get(base + "/ui/vendor/chart.umd.min.js").status == 200
+    page.screenshot(path=str(SHOTS / "office-results.png"))
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Overall satisfaction index").wait_for()

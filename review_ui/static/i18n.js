@@ -216,6 +216,10 @@ Object.assign(STRINGS.vi, {
   ad_import_bad: "Không nhập gì cả: danh sách có lỗi ở các dòng dưới đây. Sửa tệp rồi nhập lại.",
   ad_bad_targets: "Mẫu mục tiêu: «{p}» phải có dạng MÃ=số",
   ad_printed: "Đã tải tệp PDF để in, số phiếu {s}.",
+  // results
+  rs_csv_labels: "CSV (tiêu đề và nhãn tiếng Việt)", rs_report_pdf: "Báo cáo (PDF)", rs_report_html: "Báo cáo (xem trên trang)",
+  rs_overall_n: "n = {n} · {s} phiếu · {p} mục chờ duyệt", rs_no_agency: "(không rõ cơ quan)",
+  rs_no_ranking: "Chưa có cơ quan nào có câu trả lời.", rs_col_index: "Chỉ số",
 });
 Object.assign(STRINGS.en, {
   nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
@@ -248,6 +252,13 @@ Object.assign(STRINGS.en, {
   ad_import_bad: "Nothing imported: the list has errors in the rows below. Fix the file and import it again.",
   ad_bad_targets: "Target sample: «{p}» must read CODE=n",
   ad_printed: "PDF to print downloaded, serials {s}.",
+  res_title: "Survey results", rs_all_agencies: "All agencies", rs_channel: "Channel", rs_ch_all: "All", rs_ch_paper: "Paper",
+  rs_ch_online: "Online", rs_overall: "Overall satisfaction index", rs_downloads: "Downloads", rs_chart_elements: "Index per element",
+  rs_elements: "Elements and criteria", rs_col_item: "Element / criterion", rs_col_index: "Index", rs_col_n: "n",
+  rs_ranking: "Agency ranking", rs_col_rank: "Rank", rs_chart_agencies: "Overall index per agency",
+  rs_csv_labels: "CSV (Vietnamese headers and labels)", rs_report_pdf: "Report (PDF)", rs_report_html: "Report (in the browser)",
+  rs_overall_n: "n = {n} · {s} sheets · {p} items waiting for review", rs_no_agency: "(agency unknown)",
+  rs_no_ranking: "No agency has answers yet.",
 });
 let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
 if (!(LANG in STRINGS)) LANG = "vi";
