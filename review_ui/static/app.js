@@ -666,7 +666,8 @@ function onKey(ev) {
     return;
   }
   if (!$("choose-view").hidden) {
-    if (ev.key === "Enter" && ev.target.tagName !== "BUTTON") { ev.preventDefault(); start(); }
+    // Enter on a button or a link (the navigation) is that element's own action
+    if (ev.key === "Enter" && ev.target.tagName !== "BUTTON" && ev.target.tagName !== "A") { ev.preventDefault(); start(); }
     return;
   }
   if ($("queue-view").hidden) return;
@@ -682,6 +683,7 @@ function onKey(ev) {
     return;
   }
   if (tag === "BUTTON" && (ev.key === "Enter" || ev.key === " ")) return;  // the focused button's own action
+  if (tag === "A" && ev.key === "Enter") return;  // a focused link (the navigation): follow it
   const k = ev.key;
   if (k === "?") { toggleHelp(); ev.preventDefault(); return; }
   if (!$("done-view").hidden && (k === "r" || k === "R")) { checkDone(); ev.preventDefault(); return; }
@@ -833,6 +835,10 @@ async function start() {
 
 async function afterLogin() {
   $("who").textContent = `${state.me.name} (${word("role_names", state.me.role)})`;
+  renderNav(state.me);
+  // signed in from another office page (nav.js sends a 401 here with ?next=): go back to it
+  const next = new URLSearchParams(location.search).get("next");
+  if (next && next !== "./" && navAllowed(state.me.role, next)) { location.href = next; return; }
   await loadChooser();
 }
 
@@ -861,7 +867,7 @@ async function init() {
     // the manual form keeps what was keyed in: only its static words change (the form's own text is the questionnaire's)
     if (state.current && !$("queue-view").hidden && !state.manual) render(state.current);
     if (!$("choose-view").hidden && state.me) { $("role-note").textContent = roleLine(state.me.role); showBatches(); }
-    if (state.me) $("who").textContent = `${state.me.name} (${word("role_names", state.me.role)})`;
+    if (state.me) { $("who").textContent = `${state.me.name} (${word("role_names", state.me.role)})`; renderNav(state.me); }
     if (!$("done-view").hidden) checkDone();
     if (state.round) refreshProgress();
     if ($("lang").blur) $("lang").blur();

@@ -190,6 +190,76 @@ const STRINGS = {
     },
   },
 };
+
+// ---------------------------------------------------------------- office pages (issue 11): navigation,
+// upload, admin, results. Static text carries data-t (Vietnamese in the HTML); these are the English
+// words for those keys and the dynamic strings in both languages.
+Object.assign(STRINGS.vi, {
+  nav_label: "Các trang", nav_admin: "Quản trị", nav_upload: "Tải lên", nav_review: "Duyệt", nav_results: "Kết quả",
+  closed_word: "đã đóng",
+  // upload
+  up_limits: "Nhận các tệp {e}; mỗi tệp tối đa {m} MB. Kiểm tra loại và dung lượng trước khi gửi.",
+  up_bad_type: "loại tệp không nhận; chỉ nhận {e}", up_empty: "tệp rỗng (0 byte)", up_too_big: "tệp lớn hơn {m} MB",
+  up_st_bad: "Không gửi", up_st_ready: "Sẵn sàng", up_st_waiting: "Đang chờ gửi", up_st_sending: "Đang gửi…",
+  up_st_retry: "Mất kết nối, sẽ gửi lại (lần {n}/{m})", up_st_sent: "Đã gửi · lô #{b}", up_st_failed: "Gửi không được",
+  up_resend: "Gửi lại", up_send: "Gửi {n} tệp", up_no_round: "Hãy chọn đợt khảo sát.", up_overall: "Tiến độ chung",
+  up_summary: "Đã gửi {sent}/{all} tệp ({size}) · {bad} tệp không hợp lệ · {failed} tệp lỗi",
+  up_dup: "tệp này đã được tải lên trước đó trong đợt; các trang không bị tính hai lần",
+  up_batch_states: { queued: "đang chờ đọc", processing: "đang đọc", done: "đã đọc xong", failed: "lỗi" },
+  // admin
+  ad_yes: "có", ad_no: "không", ad_disable: "Tắt", ad_enable: "Bật", ad_new_token: "Cấp mã mới",
+  ad_active_acc: "đang dùng", ad_disabled_acc: "đã tắt", ad_open: "đang mở", ad_closed: "đã đóng",
+  ad_close: "Đóng đợt", ad_reopen: "Mở lại", ad_saved: "Đã lưu.", ad_row: "Dòng",
+  ad_agency_added: "Đã thêm cơ quan {c}.", ad_user_added: "Đã tạo tài khoản {n}.", ad_round_added: "Đã tạo đợt {n}.",
+  ad_token_once: "Mã truy cập của {n} (chỉ hiện một lần, hãy chép và giao cho người dùng):",
+  ad_import_ok: "Đã nhập {r} dòng: {c} cơ quan mới, {u} cơ quan cập nhật.",
+  ad_import_bad: "Không nhập gì cả: danh sách có lỗi ở các dòng dưới đây. Sửa tệp rồi nhập lại.",
+  ad_bad_targets: "Mẫu mục tiêu: «{p}» phải có dạng MÃ=số",
+  ad_printed: "Đã tải tệp PDF để in, số phiếu {s}.",
+  // results
+  rs_csv_labels: "CSV (tiêu đề và nhãn tiếng Việt)", rs_report_pdf: "Báo cáo (PDF)", rs_report_html: "Báo cáo (xem trên trang)",
+  rs_overall_n: "n = {n} · {s} phiếu · {p} mục chờ duyệt", rs_no_agency: "(không rõ cơ quan)",
+  rs_no_ranking: "Chưa có cơ quan nào có câu trả lời.", rs_col_index: "Chỉ số",
+});
+Object.assign(STRINGS.en, {
+  nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
+  closed_word: "closed",
+  up_title: "Upload batches", up_choose: "Choose the round, the agency and the files", up_agency: "Agency",
+  up_agency_none: "(from the QR code on the sheet)", up_drop: "Drop files or a whole folder here, or:",
+  up_pick_files: "Choose files…", up_pick_folder: "Choose a folder…", up_clear: "Clear the list",
+  up_files_h: "Files", up_col_file: "File", up_col_size: "Size", up_col_progress: "Progress", up_col_state: "State",
+  up_batches_h: "Batches of the round (live)", up_col_read: "Pages read", up_col_blank: "Blank pages", up_col_problems: "Errors and warnings",
+  up_limits: "Accepts {e} files; at most {m} MB each. Type and size are checked before sending.",
+  up_bad_type: "file type not accepted; only {e}", up_empty: "empty file (0 bytes)", up_too_big: "file larger than {m} MB",
+  up_st_bad: "Not sent", up_st_ready: "Ready", up_st_waiting: "Waiting", up_st_sending: "Sending…",
+  up_st_retry: "Connection lost, sending again (try {n}/{m})", up_st_sent: "Sent · batch #{b}", up_st_failed: "Could not send",
+  up_resend: "Send again", up_send: "Send {n} files", up_no_round: "Choose a survey round.", up_overall: "Overall progress",
+  up_summary: "Sent {sent}/{all} files ({size}) · {bad} not accepted · {failed} failed",
+  up_dup: "this file was uploaded before in this round; its pages are not counted twice",
+  up_batch_states: { queued: "waiting to be read", processing: "being read", done: "read", failed: "failed" },
+  ad_title: "Administration", ad_agencies: "Agencies", ad_code: "Code", ad_name: "Name", ad_kind: "Kind", ad_parent: "Parent code",
+  ad_active: "Active", ad_add_agency: "Add agency", ad_import_file: "List file (XLSX or CSV: Mã, Tên, Loại, Mã cấp trên, Hoạt động)",
+  ad_import: "Import list", ad_users: "Accounts", ad_role: "Role", ad_state: "State", ad_last_login: "Last sign-in",
+  ad_create_user: "Create account", ad_rounds: "Survey rounds", ad_round_name: "Round name", ad_period: "Period",
+  ad_targets: "Target sample (CODE=n, …)", ad_create_round: "Create round", ad_print: "Print forms", ad_count: "Sheets",
+  ad_print_btn: "Download the PDF to print", ad_serials: "Serials printed", ad_returned: "Returned", ad_rate: "Response rate", ad_when: "Printed at",
+  ad_yes: "yes", ad_no: "no", ad_disable: "Disable", ad_enable: "Enable", ad_new_token: "New token",
+  ad_active_acc: "active", ad_disabled_acc: "disabled", ad_open: "open", ad_closed: "closed",
+  ad_close: "Close round", ad_reopen: "Reopen", ad_saved: "Saved.", ad_row: "Row",
+  ad_agency_added: "Agency {c} added.", ad_user_added: "Account {n} created.", ad_round_added: "Round {n} created.",
+  ad_token_once: "Access token of {n} (shown once only: copy it and hand it to the user):",
+  ad_import_ok: "Imported {r} rows: {c} new agencies, {u} updated.",
+  ad_import_bad: "Nothing imported: the list has errors in the rows below. Fix the file and import it again.",
+  ad_bad_targets: "Target sample: «{p}» must read CODE=n",
+  ad_printed: "PDF to print downloaded, serials {s}.",
+  res_title: "Survey results", rs_all_agencies: "All agencies", rs_channel: "Channel", rs_ch_all: "All", rs_ch_paper: "Paper",
+  rs_ch_online: "Online", rs_overall: "Overall satisfaction index", rs_downloads: "Downloads", rs_chart_elements: "Index per element",
+  rs_elements: "Elements and criteria", rs_col_item: "Element / criterion", rs_col_index: "Index", rs_col_n: "n",
+  rs_ranking: "Agency ranking", rs_col_rank: "Rank", rs_chart_agencies: "Overall index per agency",
+  rs_csv_labels: "CSV (Vietnamese headers and labels)", rs_report_pdf: "Report (PDF)", rs_report_html: "Report (in the browser)",
+  rs_overall_n: "n = {n} · {s} sheets · {p} items waiting for review", rs_no_agency: "(agency unknown)",
+  rs_no_ranking: "No agency has answers yet.",
+});
 let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
 if (!(LANG in STRINGS)) LANG = "vi";
 const VI_TEXT = new Map();

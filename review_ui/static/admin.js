@@ -1,0 +1,185 @@
+// The admin page: agencies (add, edit active, import with errors per row), accounts (create: the token
+// shown once, disable/enable, new token), rounds (create from a template with targets, close/reopen),
+// print runs (agency + count → the PDF, fetched with the CSRF header and saved as a blob; the list with
+// the response rate as the server computes it).
+"use strict";
+
+const $a = (id) => document.getElementById(id);
+const AD = { agencies: [], rounds: [] };
+const pct = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(1).replace(".", LANG === "vi" ? "," : ".")}%`);
+const when = (s) => (s ? new Date(s).toLocaleString(LANG === "vi" ? "vi-VN" : "en-GB") : "–");
+
+function say(id, text, bad) { const m = $a(id); m.textContent = text; m.className = bad ? "error" : "muted"; }
+
+// ------------------------------------------------------------------ agencies
+async function loadAgencies() {
+  AD.agencies = await api("GET", "/api/agencies");
+  $a("ag-table").tBodies[0].replaceChildren(...AD.agencies.map((a) => h("tr", {},
+    h("td", {}, a.code), h("td", {}, a.name || ""), h("td", {}, a.kind_label || a.kind || ""), h("td", {}, a.parent || ""),
+    h("td", {}, a.active ? t("ad_yes") : t("ad_no")),
+    h("td", {}, h("button", { type: "button", "aria-label": `${a.active ? t("ad_disable") : t("ad_enable")}: ${a.code}`,
+      onclick: () => api("PATCH", `/api/agencies/${encodeURIComponent(a.code)}`, { active: !a.active }).then(loadAgencies).catch((e) => say("ag-msg", apiErrorText(e), true)) },
+    a.active ? t("ad_disable") : t("ad_enable"))))));
+  const keep = $a("pr-agency").value;
+  $a("pr-agency").replaceChildren(...AD.agencies.filter((a) => a.active).map((a) => h("option", { value: a.code }, `${a.code} · ${a.name || ""}`)));
+  if (keep) $a("pr-agency").value = keep;
+}
+
+async function addAgency(ev) {
+  ev.preventDefault();
+  const body = { code: $a("ag-code").value.trim(), name: $a("ag-name").value.trim(), kind: $a("ag-kind").value, active: true };
+  if ($a("ag-parent").value.trim()) body.parent = $a("ag-parent").value.trim();
+  try {
+    await api("POST", "/api/agencies", body);
+    say("ag-msg", t("ad_agency_added").replace("{c}", body.code));
+    $a("ag-add").reset();
+    await loadAgencies();
+  } catch (e) { say("ag-msg", apiErrorText(e), true); }
+}
+
+async function importAgencies(ev) {
+  ev.preventDefault();
+  $a("ag-errors").replaceChildren();
+  const f = $a("ag-file").files[0];
+  if (!f) return;
+  const fd = new FormData();
+  fd.append("file", f);
+  let r;
+  try {
+    r = await fetch("/api/agencies/import", { method: "POST", body: fd, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRF-Token": API.csrf || "" } });
+  } catch (e) { say("ag-msg", t("network"), true); return; }
+  const data = await r.json().catch(() => null);
+  if (r.ok) {
+    say("ag-msg", t("ad_import_ok").replace("{r}", data.rows).replace("{c}", data.created).replace("{u}", data.updated));
+    await loadAgencies();
+    return;
+  }
+  say("ag-msg", t("ad_import_bad"), true);
+  const errs = (data && data.errors) || [];
+  $a("ag-errors").replaceChildren(...errs.slice(0, 200).map((x) => h("li", { class: "err" },
+    `${t("ad_row")} ${x.row}${x.column ? ` · ${x.column}` : ""}: ${apiDetailText(x.error)}`)));
+  if (!errs.length) say("ag-msg", apiErrorText(new ApiError(r.status, data)), true);
+}
+
+// ------------------------------------------------------------------ accounts
+async function loadUsers() {
+  const users = await api("GET", "/api/users");
+  $a("us-table").tBodies[0].replaceChildren(...users.map((u) => h("tr", {},
+    h("td", {}, u.name), h("td", {}, word("role_names", u.role)), h("td", {}, u.active ? t("ad_active_acc") : t("ad_disabled_acc")),
+    h("td", {}, when(u.last_login_at)),
+    h("td", {},
+      h("button", { type: "button", "aria-label": `${u.active ? t("ad_disable") : t("ad_enable")}: ${u.name}`, onclick: () => patchUser(u.name, { active: !u.active }) }, u.active ? t("ad_disable") : t("ad_enable")),
+      " ",
+      h("button", { type: "button", "aria-label": `${t("ad_new_token")}: ${u.name}`, onclick: () => patchUser(u.name, { new_token: true }) }, t("ad_new_token"))))));
+}
+
+function showToken(name, token) {
+  $a("us-token").textContent = token ? t("ad_token_once").replace("{n}", name) + " " + token : "";
+}
+
+async function patchUser(name, body) {
+  try {
+    const r = await api("PATCH", `/api/users/${encodeURIComponent(name)}`, body);
+    showToken(name, r && r.token);
+    say("us-msg", t("ad_saved"));
+    await loadUsers();
+  } catch (e) { say("us-msg", apiErrorText(e), true); }
+}
+
+async function addUser(ev) {
+  ev.preventDefault();
+  const name = $a("us-name").value.trim();
+  try {
+    const r = await api("POST", "/api/users", { name, role: $a("us-role").value });
+    showToken(name, r.token);
+    say("us-msg", t("ad_user_added").replace("{n}", name));
+    $a("us-add").reset();
+    await loadUsers();
+  } catch (e) { say("us-msg", apiErrorText(e), true); }
+}
+
+// ------------------------------------------------------------------ rounds
+function parseTargets(s) {
+  const out = {};
+  for (const part of s.split(/[,;\n]/).map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([^=:\s]+)\s*[=:]\s*(\d+)$/.exec(part);
+    if (!m) throw new Error(t("ad_bad_targets").replace("{p}", part.slice(0, 40)));
+    out[m[1]] = Number(m[2]);
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+async function loadRounds() {
+  AD.rounds = await api("GET", "/api/rounds");
+  $a("rd-table").tBodies[0].replaceChildren(...AD.rounds.map((r) => {
+    const closed = r.state === "closed";
+    return h("tr", {}, h("td", {}, r.name), h("td", {}, `${r.template} v${r.version ?? ""}`), h("td", {}, r.period || ""),
+      h("td", {}, closed ? t("ad_closed") : t("ad_open")),
+      h("td", {}, h("button", { type: "button", "aria-label": `${closed ? t("ad_reopen") : t("ad_close")}: ${r.name}`,
+        onclick: () => api("PATCH", `/api/rounds/${r.id}`, { state: closed ? "open" : "closed" }).then(() => { say("rd-msg", t("ad_saved")); return loadRounds(); }).catch((e) => say("rd-msg", apiErrorText(e), true)) },
+      closed ? t("ad_reopen") : t("ad_close"))));
+  }));
+  const keep = $a("pr-round").value;
+  $a("pr-round").replaceChildren(...AD.rounds.map((r) => h("option", { value: String(r.id) }, r.name)));
+  if (keep) $a("pr-round").value = keep;
+  await loadPrintRuns();
+}
+
+async function addRound(ev) {
+  ev.preventDefault();
+  try {
+    const body = { name: $a("rd-name").value.trim(), template: $a("rd-template").value, period: $a("rd-period").value.trim() };
+    const targets = parseTargets($a("rd-targets").value);
+    if (targets) body.targets = targets;
+    await api("POST", "/api/rounds", body);
+    say("rd-msg", t("ad_round_added").replace("{n}", body.name));
+    $a("rd-add").reset();
+    await loadRounds();
+  } catch (e) { say("rd-msg", apiErrorText(e), true); }
+}
+
+// ------------------------------------------------------------------ print runs
+async function loadPrintRuns() {
+  const rid = $a("pr-round").value;
+  const body = $a("pr-table").tBodies[0];
+  if (!rid) { body.replaceChildren(); return; }
+  const runs = await api("GET", `/api/rounds/${rid}/print-runs`);
+  body.replaceChildren(...runs.map((p) => h("tr", {}, h("td", {}, p.agency), h("td", {}, `${p.first_serial}–${p.last_serial}`),
+    h("td", {}, String(p.count)), h("td", {}, String(p.returned)), h("td", {}, pct(p.response_rate)), h("td", {}, when(p.created_at)))));
+}
+
+async function printRun(ev) {
+  ev.preventDefault();
+  const rid = $a("pr-round").value;
+  say("pr-msg", t("loading"));
+  let r;
+  try {
+    r = await fetch(`/api/rounds/${rid}/print-runs`, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/pdf", "X-CSRF-Token": API.csrf || "" },
+      body: JSON.stringify({ agency: $a("pr-agency").value, count: Number($a("pr-count").value) }) });
+  } catch (e) { say("pr-msg", t("network"), true); return; }
+  if (!r.ok) { const d = await r.json().catch(() => null); say("pr-msg", apiErrorText(new ApiError(r.status, d)), true); return; }
+  const blob = await r.blob();
+  const serials = r.headers.get("X-Serials") || "";
+  const cd = r.headers.get("Content-Disposition") || "";
+  const m = /filename\*=UTF-8''([^;]+)/i.exec(cd) || /filename="([^"]+)"/i.exec(cd);
+  const a = h("a", { href: URL.createObjectURL(blob), download: m ? decodeURIComponent(m[1]) : `phieu-${serials || "in"}.pdf` });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  say("pr-msg", t("ad_printed").replace("{s}", serials));
+  await loadPrintRuns();
+}
+
+officePage(["admin"], async (me, onLang) => {
+  const templates = await api("GET", "/api/templates");
+  $a("rd-template").replaceChildren(...templates.map((x) => h("option", { value: x.id }, `${x.id} v${x.version}${x.title ? ` · ${x.title}` : ""}`)));
+  $a("ag-add").addEventListener("submit", addAgency);
+  $a("ag-import").addEventListener("submit", importAgencies);
+  $a("us-add").addEventListener("submit", addUser);
+  $a("rd-add").addEventListener("submit", addRound);
+  $a("pr-add").addEventListener("submit", printRun);
+  $a("pr-round").addEventListener("change", () => loadPrintRuns().catch((e) => say("pr-msg", apiErrorText(e), true)));
+  const all = () => Promise.all([loadAgencies(), loadUsers(), loadRounds()]).catch((e) => { $a("page-error").textContent = apiErrorText(e); });
+  onLang(all);
+  await all();
+});
