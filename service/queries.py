@@ -39,8 +39,10 @@ def resolve_round(s: Session, ref: str | int | None) -> Round:
 
 
 def batch_summary(s: Session, b: Batch) -> dict[str, Any]:
-    counts = dict(s.execute(select(Page.status, func.count()).where(Page.batch_id == b.id).group_by(Page.status)).all())
+    # files before pages: each query sees the latest commit, and a split commits the file's state with its pages,
+    # so a file read as split always comes with its pages (pages first could see none, then a split file: "failed")
     files = s.scalars(select(UploadedFile).where(UploadedFile.batch_id == b.id).order_by(UploadedFile.id)).all()
+    counts = dict(s.execute(select(Page.status, func.count()).where(Page.batch_id == b.id).group_by(Page.status)).all())
     pending_files = sum(1 for f in files if f.status == "pending")
     total = sum(counts.values())
     done = counts.get("done", 0) + counts.get("rejected", 0)

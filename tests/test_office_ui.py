@@ -49,6 +49,7 @@ def _login_to(page, base: str, target: str, name: str, token: str) -> None:  # n
     if target:
         page.wait_for_url(re.compile(re.escape(target) + r"$"))
     page.get_by_role("navigation", name="Các trang").wait_for()
+    page.wait_for_load_state("networkidle")  # the page's modules have bound their forms (a click before would submit natively)
 
 
 def _nav_links(page) -> list[str]:  # noqa: ANN001
