@@ -43,15 +43,11 @@ def agency_json(a: Agency) -> dict[str, Any]:
 
 def _kind(value: str | None) -> str:
     """A kind as code or as its Vietnamese name, with or without diacritics ("Sở", "so", "SO")."""
-    v = _fold(value or "khac")
+    v = fold(value or "khac")
     for code, label in KIND_LABELS.items():
-        if v in (code, _fold(label)):
+        if v in (code, fold(label)):
             return code
     raise ValueError(f"kind {str(value)[:20]!r}: one of {', '.join(KIND_LABELS.values())}")
-
-
-def _fold(text: str) -> str:
-    return fold(text)
 
 
 def _check_parent(s, code: str, parent: str | None, pending: dict[str, str | None] | None = None) -> str | None:  # noqa: ANN001
@@ -150,7 +146,7 @@ def import_agencies(s: SessionDep, user: Admin, file: Annotated[UploadFile, File
     rows = [r for r in _rows(data, name)]
     if not rows:
         raise ApiError(422, f"{name[:100]}: the file is empty")
-    header = [HEADERS.get(_fold(h)) for h in rows[0]]
+    header = [HEADERS.get(fold(h)) for h in rows[0]]
     if "code" not in header or "name" not in header:
         raise ApiError(422, f"{name[:100]}: the first row must name the columns: Mã, Tên (and Loại, Mã cấp trên, Hoạt động)")
     if len(rows) - 1 > MAX_IMPORT_ROWS:
@@ -180,7 +176,7 @@ def import_agencies(s: SessionDep, user: Admin, file: Annotated[UploadFile, File
         except ValueError as exc:
             err("kind", str(exc))
             kind = "khac"
-        active = _fold(d.get("active", ""))
+        active = fold(d.get("active", ""))
         if active not in YES | NO:
             err("active", f"{d.get('active', '')[:20]!r}: write Có or Không")
         parsed.append({"row": n, "code": code, "name": d.get("name", ""), "kind": kind, "parent": d.get("parent") or None,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from omr.template import load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
+from service.params import id_path
 from service.guards import require_open
 from service.models import AuditEntry, ImportMapping, Round
 from service.online_import import ImportError_, import_online, save_mapping
@@ -18,7 +19,7 @@ from service.tables import TableError
 
 router = APIRouter(prefix="/api", tags=["online answers"])
 MAX_IMPORT_BYTES = 20 << 20
-RoundId = Annotated[int, Path(ge=1, le=2**31 - 1, description="round id")]
+RoundId = Annotated[int, id_path("round")]
 
 
 @router.post("/rounds/{round_id}/imports")

@@ -5,7 +5,7 @@ import io
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -13,11 +13,12 @@ from omr.render import render_pdf
 from omr.template import load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
+from service.params import id_path
 from service.models import Agency, AuditEntry, Round
 from service.print_runs import MAX_RUN, allocate, runs_json
 
 router = APIRouter(prefix="/api", tags=["print runs"])
-RoundId = Annotated[int, Path(ge=1, le=2**31 - 1, description="round id")]
+RoundId = Annotated[int, id_path("round")]
 
 
 class PrintRunCreate(BaseModel):

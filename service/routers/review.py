@@ -24,9 +24,6 @@ from service.queries import resolve_round
 
 router = APIRouter(prefix="/api", tags=["review"])
 
-DB_INT = MAX_ID
-BatchRef = BatchFilter
-RoundRef = OptionalRoundRef
 
 _MISSING = object()
 
@@ -139,7 +136,7 @@ def _claim_next(s, user: str, scope, order: str, claim_seconds: int, exclude: li
 
 
 @router.get("/review/next", responses={204: {"description": "nothing left to review"}})
-def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef = None, round: RoundRef = None,
+def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchFilter = None, round: OptionalRoundRef = None,
                 order: Annotated[str, Query(pattern="^(confidence|page)$")] = "confidence",
                 exclude: Annotated[str, Query(max_length=20_000, description="comma-separated item ids to skip")] = "") -> Any:
     """The next item for the caller, claimed for them; ``exclude`` (ids) lets a client preload the one after."""
@@ -152,7 +149,7 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchRef
     if order not in ("confidence", "page"):
         raise ApiError(422, "order is 'confidence' or 'page'")
     # ids of 1 to 10 ASCII digits within what the databases hold; anything else names no item and is skipped
-    skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if re.fullmatch(r"[0-9]{1,10}", x) and 0 < int(x) <= DB_INT]
+    skip = [int(x) for x in (p.strip() for p in exclude.split(",")) if re.fullmatch(r"[0-9]{1,10}", x) and 0 < int(x) <= MAX_ID]
     item = _claim_next(s, user.name, scope & ReviewItem.round_id.in_(open_rounds()), order,
                        request.app.state.settings.claim_seconds, skip)
     if item is None:
@@ -528,7 +525,7 @@ def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer
 
 
 @router.get("/progress")
-def progress(s: SessionDep, user: AnyUser, round: RoundRef = None, batch: BatchRef = None) -> dict[str, Any]:
+def progress(s: SessionDep, user: AnyUser, round: OptionalRoundRef = None, batch: BatchFilter = None) -> dict[str, Any]:
     """Review progress of a batch or a round: items in all, left, done (today), per reviewer, and how many
     pending items other reviewers hold right now."""
     if batch is not None:

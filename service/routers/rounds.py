@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from omr.template import list_templates, load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
 from service.models import Agency, AuditEntry, Round
-from service.params import NO_NUL
+from service.params import NO_NUL, id_path
 from service.templates import known_template
 
 router = APIRouter(prefix="/api", tags=["rounds"])
@@ -93,7 +93,7 @@ def create_round(body: RoundCreate, s: SessionDep, user: Admin) -> dict[str, Any
 
 
 @router.patch("/rounds/{round_id}", response_model=RoundOut)
-def update_round(round_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: RoundUpdate, s: SessionDep, user: Admin) -> dict[str, Any]:
+def update_round(round_id: Annotated[int, id_path("round")], body: RoundUpdate, s: SessionDep, user: Admin) -> dict[str, Any]:
     """Close a round (no more uploads or decisions: its figures are frozen), reopen it (audited), or change its
     name, period or targets."""
     r = s.get(Round, round_id)
