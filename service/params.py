@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query
+from pydantic import BaseModel, model_validator
 
 MAX_ID = 2**31 - 1
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
@@ -41,6 +42,30 @@ RoundRef = Annotated[str, text_query(ROUND_HELP, max_length=MAX_ROUND_REF, min_l
 OptionalRoundRef = Annotated[str | None, text_query(ROUND_HELP, max_length=MAX_ROUND_REF)]
 AgencyFilter = Annotated[str | None, text_query(AGENCY_HELP, max_length=100)]
 BatchFilter = Annotated[int | None, id_query(BATCH_HELP)]
+
+
+def holds_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 32:
+        return False  # the JSON cap bounds the size; pydantic bounds what the fields accept
+    if isinstance(value, dict):
+        return any(holds_nul(k, depth + 1) or holds_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(holds_nul(v, depth + 1) for v in value)
+    return False
+
+
+class RequestBody(BaseModel):
+    """The base of every JSON body the service accepts: no string in it, at any depth, may hold a NUL
+    (a 422 naming the problem instead of a database error on PostgreSQL)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if holds_nul(data):
+            raise ValueError("text holds a NUL character (U+0000), which cannot be stored")
+        return data
 
 
 def id_in_range(n: int) -> bool:

@@ -32,6 +32,8 @@ def read_table(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> list[
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise TableError(f"{name}: the CSV is not UTF-8 (save it as 'CSV UTF-8')") from None
+        if "\x00" in text:
+            raise TableError(f"{name}: holds NUL characters, so it is not a text CSV (save it as 'CSV UTF-8')")
         sample = text[:4096]
         delim = ";" if sample.count(";") > sample.count(",") else ","
         rows = []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from omr.template import TEMPLATES_DIR
 from service.app import create_app
@@ -351,3 +352,42 @@ def test_docs_render_in_a_browser_with_no_internet(tmp_path):
     finally:
         server.should_exit = True
         t.join(timeout=10)
+
+
+def test_a_nul_anywhere_in_a_json_body_is_a_422(client):
+    """Every JSON body is a RequestBody: a NUL in any string, at any depth, is refused before the database
+    (before: POST /api/agencies with a NUL in the name was a 500 on PostgreSQL, found by the fuzz run in CI)."""
+    rid = _round(client)
+    assert client.post("/api/agencies", headers=_h(client), json={"code": "SNV", "name": "Sở Nội vụ"}).status_code == 201
+    writes = [("post", "/api/agencies", {"code": "j", "name": "0F\x00"}),
+              ("post", "/api/agencies", {"code": "k", "name": "ok", "kind": "so\x00"}),
+              ("patch", "/api/agencies/SNV", {"name": "Sở\x00"}),
+              ("post", "/api/users", {"name": "lan", "role": "viewer\x00"}),
+              ("patch", "/api/users/viewer1", {"role": "\x00"}),
+              ("patch", f"/api/rounds/{rid}", {"period": "2026\x00"}),
+              ("post", f"/api/rounds/{rid}/print-runs", {"agency": "SNV\x00", "count": 1}),
+              ("post", "/api/review/1", {"value": {"q1": ["a\x00"]}}),
+              ("post", "/api/login", {"name": "admin1\x00", "token": "x"})]
+    wrong = []
+    for method, route, body in writes:
+        r = getattr(client, method)(route, headers=_h(client), json=body)
+        if r.status_code != 422 or "NUL" not in r.text:
+            wrong.append((method, route, r.status_code, r.text[:200]))
+    assert not wrong
+    with client.app.state.factory() as s:
+        assert s.execute(text("select count(*) from agencies")).scalar() == 1
+
+
+def test_a_csv_holding_nul_is_refused_by_name(client):
+    r = client.post("/api/agencies/import", headers=_h(client),
+                    files={"file": ("co-quan.csv", "code,name\nSNV,Sở\x00Nội vụ\n".encode())})
+    assert r.status_code in (400, 422), r.text
+    assert "co-quan.csv" in r.text and "NUL" in r.text
+
+
+def test_an_online_import_mapping_holding_nul_is_a_422(client):
+    rid = _round(client)
+    r = client.post(f"/api/rounds/{rid}/imports", headers=_h(client),
+                    data={"mapping": '{"C\\u00e2u 1\\u0000": "q1"}', "dry_run": "true"},
+                    files={"file": ("online.csv", "Câu 1\n5\n".encode())})
+    assert r.status_code == 422 and "NUL" in r.text, r.text

@@ -4,13 +4,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from omr.identity import valid_agency
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
 from service.models import Agency, AuditEntry
+from service.params import RequestBody
 from service.tables import TableError, fold, read_table
 
 router = APIRouter(prefix="/api", tags=["agencies"])
@@ -21,7 +22,7 @@ KIND_LABELS = {"tinh": "Tỉnh", "so": "Sở", "nganh": "Ngành", "huyen": "Huy�
 CodePath = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9._-]+$", description="agency code")]
 
 
-class AgencyCreate(BaseModel):
+class AgencyCreate(RequestBody):
     code: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9._-]+$", description="short code printed in the QR code, e.g. SNV")
     name: str = Field(min_length=1, max_length=200, description="full name, e.g. Sở Nội vụ")
     kind: str = Field("khac", description="tinh | so | nganh | huyen | xa | khac")
@@ -29,7 +30,7 @@ class AgencyCreate(BaseModel):
     active: bool = True
 
 
-class AgencyUpdate(BaseModel):
+class AgencyUpdate(RequestBody):
     name: str | None = Field(None, min_length=1, max_length=200)
     kind: str | None = None
     parent: str | None = Field(None, max_length=20, description="the parent agency's code; empty string: none")

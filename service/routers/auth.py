@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from service.auth import end_session, purge_sessions, start_session, user_for_token
 from service.deps import SESSION_COOKIE, AnyUser, SessionDep
 from service.errors import ApiError
+from service.params import RequestBody
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
-class Login(BaseModel):
+class Login(RequestBody):
     name: str = Field(max_length=200)
     token: str = Field(max_length=400)
 

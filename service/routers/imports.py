@@ -10,7 +10,7 @@ from sqlalchemy import select
 from omr.template import load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
-from service.params import id_path
+from service.params import holds_nul, id_path
 from service.guards import require_open
 from service.models import AuditEntry, ImportMapping, Round
 from service.online_import import ImportError_, import_online, save_mapping
@@ -37,7 +37,7 @@ def import_answers(
     require_open(s, r.id)
     t = load_template(r.template)
     data = file.file.read(MAX_IMPORT_BYTES + 1)
-    name = file.filename or "online.csv"
+    name = (file.filename or "online.csv").replace("\x00", "")
     if len(data) > MAX_IMPORT_BYTES:
         raise ApiError(413, f"{name[:100]}: larger than {MAX_IMPORT_BYTES >> 20} MB")
     parsed = None
@@ -46,6 +46,8 @@ def import_answers(
             parsed = json.loads(mapping)
         except ValueError:
             raise ApiError(422, "mapping: not valid JSON") from None
+        if holds_nul(parsed):
+            raise ApiError(422, "mapping: holds a NUL character (U+0000)")
         if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
             raise ApiError(422, 'mapping: an object {"column header": "question id"}')
     try:

@@ -6,14 +6,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from omr.render import render_pdf
 from omr.template import load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
-from service.params import id_path
+from service.params import RequestBody, id_path
 from service.models import Agency, AuditEntry, Round
 from service.print_runs import MAX_RUN, allocate, runs_json
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api", tags=["print runs"])
 RoundId = Annotated[int, id_path("round")]
 
 
-class PrintRunCreate(BaseModel):
+class PrintRunCreate(RequestBody):
     agency: str = Field(min_length=1, max_length=20, description="the agency the sheets go to (its code)")
     count: int = Field(ge=1, le=MAX_RUN, description=f"sheets to print (1 to {MAX_RUN})")
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import cv2
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from sqlalchemy import func, or_, select, update
 
 from omr.crops import field_crop, page_thumbnail
@@ -16,7 +16,7 @@ from omr.layout import layout
 from omr.template import Template, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
-from service.params import MAX_ID, BatchFilter, ItemId, OptionalRoundRef
+from service.params import MAX_ID, BatchFilter, ItemId, OptionalRoundRef, RequestBody
 from service.templates import known_template
 from service.guards import open_rounds, require_open
 from service.models import Answer, AuditEntry, Page, ReviewItem, Round, UploadedFile, utcnow
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["review"])
 _MISSING = object()
 
 
-class Decision(BaseModel):
+class Decision(RequestBody):
     """A reviewer's decision. Field items: ``value`` (or ``invalid: true`` for several marks, no valid answer).
     Page items: ``keep`` (duplicate sheet), ``template``/``page``/``sheet`` (place the page on a form),
     ``manual`` (every field of that page keyed in from the image), ``retry`` (read the page again) or

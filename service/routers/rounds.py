@@ -13,13 +13,13 @@ from omr.template import list_templates, load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
 from service.models import Agency, AuditEntry, Round
-from service.params import NO_NUL, id_path
+from service.params import NO_NUL, RequestBody, id_path
 from service.templates import known_template
 
 router = APIRouter(prefix="/api", tags=["rounds"])
 
 
-class RoundCreate(BaseModel):
+class RoundCreate(RequestBody):
     """A new survey round: its name, the questionnaire it uses, the period it covers."""
 
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="the round's name, unique, up to 200 characters")
@@ -28,7 +28,7 @@ class RoundCreate(BaseModel):
     targets: dict[str, int] | None = Field(None, description="the agencies surveyed and the sheets each should return: {\"SNV\": 400}")
 
 
-class RoundUpdate(BaseModel):
+class RoundUpdate(RequestBody):
     """What an admin changes about a round: its state (open/closed), name, period or targets."""
 
     state: str | None = Field(None, pattern="^(open|closed)$", description="closed: no more uploads or decisions, figures frozen")

@@ -4,24 +4,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select, update
 
 from service.auth import ROLES, add_user
 from service.deps import Admin, SessionDep
 from service.errors import ApiError
 from service.models import AuditEntry, User, WebSession, utcnow
+from service.params import RequestBody
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 NamePath = Annotated[str, Path(min_length=1, max_length=80, description="account name")]
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[^\s\x00/]+$", description="sign-in name, e.g. binh")
     role: str = Field(description="admin | operator | reviewer | viewer")
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     role: str | None = None
     active: bool | None = Field(None, description="false: the account can no longer sign in; its sessions end")
     new_token: bool = Field(False, description="issue a new token (the old one stops working); returned once")
