@@ -68,8 +68,10 @@ def test_navigation_by_role(service, page, user):  # noqa: F811
     page.get_by_role("navigation", name="Các trang").wait_for()
     assert _nav_links(page) == NAV[user]
     # by keyboard: focus the results link and follow it with Enter; the results page shows the same links
+    page.wait_for_load_state("networkidle")  # the queue page has loaded its rounds (it focuses its start button)
     link = page.get_by_role("link", name="Kết quả")
     link.focus()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Kết quả"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"results\.html$"))
     page.get_by_role("navigation", name="Các trang").wait_for()

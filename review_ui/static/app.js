@@ -736,7 +736,9 @@ async function fillChooser() {
   } catch (e) { $("choose-error").textContent = apiErrorText(e); }
   showView("choose");  // shown once the rounds are in: Enter right away starts the right queue
   watchBatches();
-  if (canReview) $("start").focus();
+  // the start button takes the focus unless the user has already put it somewhere (a navigation link)
+  const free = !document.activeElement || document.activeElement === document.body;
+  if (canReview && free) $("start").focus();
 }
 
 function batchLabel(b) {
