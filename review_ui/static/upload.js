@@ -1,15 +1,18 @@
 // The operator's upload page: round and agency, many files (or a folder) checked for type and size
-// before sending, sent a few at a time (one file per POST /api/batches), a progress bar per file and
-// overall, a dropped connection retried with backoff (the server knows a file by its hash, so a re-send
-// never counts twice), then the round's batches polled every 2 s.
+// before sending (against the limits the service publishes, GET /api/limits), sent a few at a time (one
+// file per POST /api/batches), a progress bar per file and overall, a dropped connection retried with
+// backoff (the server knows a file by its hash, so a re-send never counts twice), then the round's
+// batches polled every 2 s. When the server stays away (stopped, restarted) the page stops sending,
+// keeps every file the server has not acknowledged (201) and sends them again on "Gửi tiếp".
 "use strict";
 
 const UP = {
-  exts: ["pdf", "tif", "tiff", "jpg", "jpeg", "png"],
-  maxFileMb: 300,       // the service's default per-file limit (Settings.max_file_mb)
+  exts: ["pdf", "tif", "tiff", "jpg", "jpeg", "png"],  // replaced by GET /api/limits (accepted_types)
+  maxFileMb: 300,       // replaced by GET /api/limits (max_file_mb)
   parallel: 3,
-  tries: 5,             // attempts per file after a dropped connection or a server error
+  tries: 4,             // attempts per file after a dropped connection or a server error
   backoffMs: 1000,      // 1 s, 2 s, 4 s, …
+  paused: false,        // the server could not be reached after every try: wait for "Gửi tiếp"
   items: [],            // {file, name, state: ready|bad|waiting|sending|retry|sent|failed, loaded, error, batch, tries, row}
   mine: new Set(),      // batch ids sent from this page
   poll: null,
@@ -58,7 +61,7 @@ function drawRow(it) {
   if (!it.row) {
     it.bar = h("progress", { max: String(it.file.size || 1), value: "0", "aria-label": it.name });
     it.cell = h("td", {});
-    it.retryBtn = h("button", { type: "button", hidden: true, onclick: () => { it.state = "waiting"; it.tries = 0; it.error = ""; drawRow(it); pump(); } }, t("up_resend"));
+    it.retryBtn = h("button", { type: "button", hidden: true, onclick: () => { it.state = "waiting"; it.tries = 0; it.error = ""; it.unacked = false; UP.paused = false; drawRow(it); pump(); } }, t("up_resend"));
     it.row = h("tr", {}, h("td", { class: "fname" }, it.name), h("td", {}, fmtSize(it.file.size)), h("td", {}, it.bar), h("td", {}, it.cell, " ", it.retryBtn));
   }
   it.bar.value = it.state === "sent" ? it.file.size || 1 : it.loaded;
@@ -86,6 +89,10 @@ function drawSummary() {
   const ready = n("ready");
   $u("up-send").disabled = ready === 0;
   $u("up-send").textContent = t("up_send").replace("{n}", String(ready));
+  const left = UP.items.filter((x) => (x.state === "failed" && x.unacked) || (UP.paused && x.state === "waiting")).length;
+  $u("up-resume").hidden = !(UP.paused && left);
+  $u("up-resume").textContent = t("up_resume").replace("{n}", String(left));
+  $u("up-lost").textContent = UP.paused && left ? t("up_lost").replace("{n}", String(left)) : "";
   $u("up-summary").textContent = UP.items.length ? t("up_summary")
     .replace("{sent}", String(n("sent"))).replace("{all}", String(ok.length)).replace("{bad}", String(n("bad")))
     .replace("{failed}", String(n("failed"))).replace("{size}", fmtSize(total)) : "";
@@ -131,6 +138,8 @@ async function upload(it) {
     if (!again || it.tries >= UP.tries) {
       it.state = "failed";
       it.error = apiErrorText(new ApiError(r.status, r.data, r.retryAfter));
+      it.unacked = again;   // never acknowledged by the server: "Gửi tiếp" sends it again
+      if (again) UP.paused = true;  // the server is away: stop taking new files until the operator resumes
       drawRow(it); drawSummary(); return;
     }
     it.state = "retry"; it.loaded = 0; drawRow(it); drawSummary();
@@ -141,7 +150,7 @@ async function upload(it) {
 
 let running = 0;
 function pump() {
-  while (running < UP.parallel) {
+  while (running < UP.parallel && !UP.paused) {
     const it = UP.items.find((x) => x.state === "waiting");
     if (!it) break;
     running += 1;
@@ -150,11 +159,19 @@ function pump() {
   drawSummary();
 }
 
+// Every file the server has not acknowledged (waiting, or failed on a lost connection) goes again.
+function resume() {
+  UP.paused = false;
+  $u("up-error").textContent = "";
+  for (const it of UP.items) if (it.state === "failed" && it.unacked) { it.state = "waiting"; it.tries = 0; it.error = ""; it.unacked = false; drawRow(it); }
+  pump();
+}
+
 function startSending() {
   $u("up-error").textContent = "";
   if (!$u("up-round").value) { $u("up-error").textContent = t("up_no_round"); return; }
   for (const it of UP.items) if (it.state === "ready") { it.state = "waiting"; drawRow(it); }
-  pump();
+  resume();
 }
 
 // ------------------------------------------------------------------ the round's batches, live
@@ -205,6 +222,10 @@ function watch() {
 // ------------------------------------------------------------------ start
 
 officePage(["admin", "operator"], async (me, onLang) => {
+  const lim = await api("GET", "/api/limits").catch(() => null);
+  if (lim && Array.isArray(lim.accepted_types) && lim.accepted_types.length) UP.exts = lim.accepted_types.map((x) => String(x).toLowerCase());
+  if (lim && lim.max_file_mb > 0) UP.maxFileMb = lim.max_file_mb;
+  $u("up-files").setAttribute("accept", UP.exts.map((x) => "." + x).join(","));
   $u("up-limits").textContent = t("up_limits").replace("{e}", UP.exts.join(", ")).replace("{m}", String(UP.maxFileMb));
   const [rounds, agencies] = await Promise.all([api("GET", "/api/rounds"), api("GET", "/api/agencies?active=true").catch(() => [])]);
   const rs = $u("up-round");
@@ -237,8 +258,9 @@ officePage(["admin", "operator"], async (me, onLang) => {
     addFiles(files);
   });
   $u("up-send").addEventListener("click", startSending);
+  $u("up-resume").addEventListener("click", resume);
   $u("up-clear").addEventListener("click", () => {
-    UP.items = UP.items.filter((x) => ["waiting", "sending", "retry"].includes(x.state));
+    UP.items = UP.items.filter((x) => ["waiting", "sending", "retry"].includes(x.state) || (x.state === "failed" && x.unacked));
     $u("up-list").tBodies[0].replaceChildren(...UP.items.map((x) => x.row));
     drawSummary();
   });
