@@ -268,7 +268,7 @@ async function drawMapping(columns, mapping) {
 
 function rowErrors(errs) {
   $a("on-errors").replaceChildren(...(errs || []).slice(0, 300).map((x) => h("li", { class: "err" },
-    `${t("ad_row")} ${x.row}${x.column ? ` · ${t("ad_col")} ${x.column}` : ""}: ${apiDetailText(x.error)}`)));
+    `${t("ad_row")} ${x.row}${x.column ? ` · ${t("ad_col")} ${x.column}` : ""}: ${reasonText(x.error)}`)));  // row errors carry no bracketed Vietnamese: option labels may end in "(…)"
 }
 
 async function onSend(dryRun) {

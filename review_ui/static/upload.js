@@ -193,7 +193,8 @@ async function refreshBatches() {
   const round = $u("up-round").value;
   if (!round) return;
   let list;
-  try { list = await api("GET", `/api/batches?round=${encodeURIComponent(round)}`); } catch (e) { $u("up-error").textContent = apiErrorText(e); return; }
+  try { list = await api("GET", `/api/batches?round=${encodeURIComponent(round)}`); } catch (e) { $u("up-error").textContent = apiErrorText(e); UP.pollErr = true; return; }
+  if (UP.pollErr) { $u("up-error").textContent = ""; UP.pollErr = false; }  // the server is back
   list.sort((a, b) => b.id - a.id);
   for (const b of list) {
     const old = detail.get(b.id);
