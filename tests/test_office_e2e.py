@@ -377,6 +377,7 @@ def test_admin_imports_online_answers_and_sees_the_backup(office, ctx, tmp_path)
     line.filter(has_text="Sao lưu gần nhất:").wait_for()
     assert "chưa có" not in line.inner_text() and "warn" not in line.get_attribute("class")
     assert re.search(r"\d{1,2}:\d{2}", line.inner_text()), line.inner_text()
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "office-admin-backup.png"))
 
 

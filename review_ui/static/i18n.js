@@ -410,7 +410,7 @@ Object.assign(STRINGS.vi, {
   ad_backup_old: "— đã {d} ngày, hãy sao lưu lại",
   ad_online_saved: "Cách ghép cột đã lưu cho mẫu phiếu này: {n} cột (lần trước do {u} lưu).",
   ad_online_nosaved: "Chưa có cách ghép cột đã lưu cho mẫu phiếu này: cột được ghép theo tiêu đề.",
-  ad_online_skip: "(bỏ qua cột này)", ad_online_agency: "Mã cơ quan",
+  ad_online_skip: "(bỏ qua cột này)", ad_online_agency: "Mã cơ quan", ad_online_q: "Câu hỏi",
   ad_online_pick: "Hãy chọn đợt khảo sát và tệp câu trả lời.",
   ad_online_dry: "Kiểm tra xong (chưa nhập gì): {r} dòng, {t} dòng nhận, {x} dòng bị từ chối.",
   ad_online_done: "Đã nhập {t} dòng vào đợt; {x} dòng bị từ chối (xem dưới đây).",
