@@ -438,6 +438,12 @@ def test_upload_resumes_after_the_server_is_killed_and_started_again(office, ctx
     resume.wait_for(timeout=60000)  # the page gave up retrying and keeps what the server never acknowledged
     page.get_by_role("alert").filter(has_text="Mất kết nối tới máy chủ").wait_for()
     page.screenshot(path=str(SHOTS / "office-upload-lost.png"))
+    # leaving the page now would lose the list: the browser asks first, and staying keeps it
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.type), d.dismiss()))
+    page.get_by_role("link", name="Kết quả").click(no_wait_after=True)
+    page.wait_for_timeout(1000)
+    assert asked == ["beforeunload"] and page.url.endswith("/ui/upload.html"), (asked, page.url)
     office.start()  # the same data directory and port
     resume.click()
     page.wait_for_function("n => document.querySelectorAll('#up-list td.st-sent').length === n", arg=n, timeout=120000)

@@ -261,6 +261,10 @@ officePage(["admin", "operator"], async (me, onLang) => {
   });
   $u("up-send").addEventListener("click", startSending);
   $u("up-resume").addEventListener("click", resume);
+  // the list lives in this page only: leaving it with files the server has not acknowledged asks first
+  window.addEventListener("beforeunload", (ev) => {
+    if (UP.items.some((x) => ["waiting", "sending", "retry"].includes(x.state) || (x.state === "failed" && x.unacked))) { ev.preventDefault(); ev.returnValue = ""; }
+  });
   $u("up-clear").addEventListener("click", () => {
     UP.items = UP.items.filter((x) => ["waiting", "sending", "retry"].includes(x.state) || (x.state === "failed" && x.unacked));
     $u("up-list").tBodies[0].replaceChildren(...UP.items.map((x) => x.row));
