@@ -2,6 +2,13 @@
 
     python -m samples.generate --out DIR [--template sipas-2017 ...] [--sheets N]
                                [--seed S] [--profile demo|bench|clean] [--dpi D] [--workers N]
+    python -m samples.generate --out DIR --print-run RUN.pdf --template T --first-serial N
+                               [--agency A] [--broken] [--seed S] [--dpi D]
+
+The second form fills the sheets of a PDF the service printed (``POST /api/rounds/{id}/print-runs``
+or ``omr form render``): every page of RUN.pdf, sheet after sheet from serial N, marked by a respondent
+and written as a JPEG scan (``T-SERIAL-pP.jpg``) with its truth; ``--broken`` adds the files an
+office's scanner folder also holds: a truncated PDF, a text file named .png and an empty file.
 
 Each sheet is printed with its own serial (``omr.render``), rasterised with
 poppler, marked by a synthetic respondent (crosses, ticks, slashes, partial and
@@ -96,16 +103,25 @@ class Pen:
         dense = dense + wobble
         color = np.array(INKS[ink], float)
         base_w = max(1, int(round(width_mm * self.ppm)))
-        overlay = self.img.copy()
+        # only the stroke's neighbourhood is copied and blended (the same pixels as blending the whole page:
+        # elsewhere the overlay equals the page), which makes a sheet several times faster to fill
+        H, W = self.img.shape[:2]
+        pad = base_w + 4
+        x0, y0 = max(0, int(dense[:, 0].min()) - pad), max(0, int(dense[:, 1].min()) - pad)
+        x1, y1 = min(W, int(dense[:, 0].max()) + pad + 1), min(H, int(dense[:, 1].max()) + pad + 1)
+        if x1 <= x0 or y1 <= y0:
+            x0, y0, x1, y1 = 0, 0, W, H
+        page = self.img[y0:y1, x0:x1]
+        overlay = page.copy()
         for a, b in zip(dense[:-1], dense[1:]):
             w = max(1, base_w + int(self.rng.integers(-1, 2)))
             c = color + self.rng.normal(0, 8, 3)
-            cv2.line(overlay, tuple(int(v) for v in a), tuple(int(v) for v in b), tuple(float(v) for v in np.clip(c, 0, 255)), w, cv2.LINE_AA)
+            cv2.line(overlay, (int(a[0]) - x0, int(a[1]) - y0), (int(b[0]) - x0, int(b[1]) - y0), tuple(float(v) for v in np.clip(c, 0, 255)), w, cv2.LINE_AA)
         alpha = {"black": 0.95, "blue": 0.85, "pencil": 0.7}[ink]
-        if ink == "pencil":  # graphite: grainy
-            grain = self.rng.random(self.img.shape[:2]) < 0.25
-            overlay[grain] = self.img[grain]
-        cv2.addWeighted(overlay, alpha, self.img, 1 - alpha, 0, dst=self.img)
+        if ink == "pencil":  # graphite: grainy (drawn for the whole page, so the random stream is as before)
+            grain = (self.rng.random(self.img.shape[:2]) < 0.25)[y0:y1, x0:x1]
+            overlay[grain] = page[grain]
+        cv2.addWeighted(overlay, alpha, page, 1 - alpha, 0, dst=page)
 
     def fill(self, box: tuple[float, float, float, float], ink: str, share: float) -> None:
         x, y, w, h = box
@@ -357,6 +373,49 @@ def bad_inputs(out: Path, rng: np.random.Generator) -> list[dict[str, Any]]:
     ]
 
 
+def broken_files(out: Path) -> list[dict[str, Any]]:
+    """Files that are not scans, as they turn up in a scanner's folder: cut short, misnamed, empty."""
+    buf = io.BytesIO()
+    Image.fromarray(np.full((800, 600), 240, np.uint8)).save(buf, "PDF", resolution=100)
+    (out / "hong-cat-ngang.pdf").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    (out / "ghi-chu-doi-ten.png").write_text("Đây là ghi chú, không phải ảnh quét.\n", encoding="utf-8")
+    (out / "tep-rong.jpg").write_bytes(b"")
+    return [{"source": n, "index": 0, "expect_status": "error"} for n in ("hong-cat-ngang.pdf", "ghi-chu-doi-ten.png", "tep-rong.jpg")]
+
+
+def fill_print_run(pdf: Path, out: Path, template_id: str, first_serial: int, agency: str | None, *, seed: int = 1,
+                   dpi: int = 200, clean: bool = True, broken: bool = False) -> list[Path]:
+    """Fill every sheet of a printed PDF (the pages of one sheet after the other, serials from
+    ``first_serial``): one JPEG per page into ``out`` with ``truth.jsonl``; returns the scan paths in order.
+    No degradation but the JPEG itself: the sheets as a flatbed scanner returns them."""
+    out.mkdir(parents=True, exist_ok=True)
+    t = load_template(template_id)
+    geo = layout(t).pages
+    pages = convert_from_bytes(Path(pdf).read_bytes(), dpi=dpi)
+    if len(pages) % len(geo):
+        raise ValueError(f"{pdf}: {len(pages)} pages is not a whole number of {len(geo)}-page sheets of {t.id}")
+    rng = np.random.default_rng(seed)
+    ppm = dpi / 25.4
+    truth_lines: list[dict[str, Any]] = []
+    paths: list[Path] = []
+    for k, pil in enumerate(pages):
+        serial, page_geo = first_serial + k // len(geo), geo[k % len(geo)]
+        img = cv2.cvtColor(np.array(pil), cv2.COLOR_RGB2BGR)
+        pen = Pen(img, ppm, rng)
+        fields = {f.id: fill_field(pen, f, rng, clean) for f in page_geo.fields}
+        path = out / f"{t.id}-{serial:06d}-p{page_geo.page}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(pen.img, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        paths.append(path)
+        truth_lines.append({"source": path.name, "index": 0, "template": t.id, "version": t.version, "sheet": f"{serial:06d}",
+                            "page": page_geo.page, "agency": agency, "degradations": ["none"], "fields": fields})
+    if broken:
+        truth_lines += broken_files(out)
+    with open(out / "truth.jsonl", "w", encoding="utf-8") as fh:
+        for d in truth_lines:
+            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+    return paths
+
+
 def generate(out: Path, templates: list[str], sheets: int, seed: int, profile: str, dpi: int, workers: int) -> int:
     out.mkdir(parents=True, exist_ok=True)
     clean = profile == "clean"
@@ -413,7 +472,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", choices=["demo", "bench", "clean"], default="bench")
     ap.add_argument("--dpi", type=int, default=200)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--print-run", help="a printed PDF (a print run) whose sheets to fill instead of printing new ones")
+    ap.add_argument("--first-serial", type=int, default=1, help="with --print-run: the serial of its first sheet")
+    ap.add_argument("--agency", help="with --print-run: the agency the run was printed for (in the truth)")
+    ap.add_argument("--broken", action="store_true", help="with --print-run: add a truncated PDF, a text file named .png, an empty file")
     a = ap.parse_args(argv)
+    if a.print_run:
+        tid = (a.template or ["sipas-2017"])[0]
+        paths = fill_print_run(Path(a.print_run), Path(a.out), tid, a.first_serial, a.agency, seed=a.seed, dpi=a.dpi,
+                               clean=a.profile == "clean", broken=a.broken)
+        print(f"{a.out}: {len(paths)} filled pages of {a.print_run} + truth.jsonl", file=sys.stderr)
+        return 0
     n = generate(Path(a.out), a.template or ["sipas-2017", "hue-2017"], a.sheets, a.seed, a.profile, a.dpi, a.workers)
     print(f"{a.out}: {n} form pages + truth.jsonl", file=sys.stderr)
     return 0

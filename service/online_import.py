@@ -38,14 +38,21 @@ class ImportReport:
     mapping: dict[str, str] = field(default_factory=dict)
     batch: int | None = None
     duplicate: bool = False
+    columns: list[str] = field(default_factory=list)  # the file's header row, for a page that edits the mapping
 
     def to_json(self) -> dict[str, Any]:
         return {"rows": self.rows, "taken": self.taken, "refused": self.refused, "errors": self.errors[:1000],
-                "mapping": self.mapping, "batch": self.batch, "duplicate": self.duplicate}
+                "mapping": self.mapping, "batch": self.batch, "duplicate": self.duplicate,
+                "columns": self.columns}
 
 
 class ImportError_(ValueError):
-    """The file or the mapping as a whole cannot be used (not a row's problem)."""
+    """The file or the mapping as a whole cannot be used (not a row's problem); ``columns``: the file's
+    header when it could be read (a page shows it to fix the mapping)."""
+
+    def __init__(self, message: str, columns: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.columns = columns or []
 
 
 def _questions(t: Template) -> dict[str, Any]:
@@ -117,10 +124,10 @@ def import_online(s: Session, rnd: Round, t: Template, filename: str, data: byte
     if unknown_cols or bad_targets:
         raise ImportError_("mapping: " + "; ".join(
             ([f"no column {', '.join(map(repr, unknown_cols))[:200]} in the file"] if unknown_cols else [])
-            + ([f"not a question of {t.id}: {', '.join(map(repr, bad_targets))[:200]}"] if bad_targets else [])))
+            + ([f"not a question of {t.id}: {', '.join(map(repr, bad_targets))[:200]}"] if bad_targets else [])), header)
     if not any(v in qs for v in mapping.values()):
-        raise ImportError_(f"mapping: no column is mapped to a question of {t.id} (columns: {', '.join(header)[:300]})")
-    report = ImportReport(mapping=dict(mapping))
+        raise ImportError_(f"mapping: no column is mapped to a question of {t.id} (columns: {', '.join(header)[:300]})", header)
+    report = ImportReport(mapping=dict(mapping), columns=[str(h)[:200] for h in header[:500]])
     agencies = {a for (a,) in s.execute(select(Agency.code))}
     col = {h: i for i, h in enumerate(header)}
     taken: list[tuple[int, str | None, dict[str, tuple[Any, str]]]] = []

@@ -1,7 +1,9 @@
-// The admin page: agencies (add, edit active, import with errors per row), accounts (create: the token
-// shown once, disable/enable, new token), rounds (create from a template with targets, close/reopen),
-// print runs (agency + count → the PDF, fetched with the CSRF header and saved as a blob; the list with
-// the response rate as the server computes it).
+// The admin page: the last backup (GET /api/backup), agencies (add, edit name/kind/parent/active through
+// PATCH /api/agencies/{code}, import with errors per row), accounts (create: the token shown once,
+// disable/enable, new token), rounds (create from a template with targets, close/reopen), print runs
+// (agency + count → the PDF, fetched with the CSRF header and saved as a blob; the list with the response
+// rate as the server computes it), online answers (POST /api/rounds/{id}/imports: a dry run showing the
+// column → question mapping, editable, and each refused row with its column, then the import).
 "use strict";
 
 const $a = (id) => document.getElementById(id);
@@ -17,12 +19,45 @@ async function loadAgencies() {
   $a("ag-table").tBodies[0].replaceChildren(...AD.agencies.map((a) => h("tr", {},
     h("td", {}, a.code), h("td", {}, a.name || ""), h("td", {}, a.kind_label || a.kind || ""), h("td", {}, a.parent || ""),
     h("td", {}, a.active ? t("ad_yes") : t("ad_no")),
-    h("td", {}, h("button", { type: "button", "aria-label": `${a.active ? t("ad_disable") : t("ad_enable")}: ${a.code}`,
+    h("td", {}, h("button", { type: "button", "aria-label": `${t("ad_edit")}: ${a.code}`, onclick: () => editAgency(a) }, t("ad_edit")), " ", h("button", { type: "button", "aria-label": `${a.active ? t("ad_disable") : t("ad_enable")}: ${a.code}`,
       onclick: () => api("PATCH", `/api/agencies/${encodeURIComponent(a.code)}`, { active: !a.active }).then(loadAgencies).catch((e) => say("ag-msg", apiErrorText(e), true)) },
     a.active ? t("ad_disable") : t("ad_enable"))))));
   const keep = $a("pr-agency").value;
   $a("pr-agency").replaceChildren(...AD.agencies.filter((a) => a.active).map((a) => h("option", { value: a.code }, `${a.code} · ${a.name || ""}`)));
   if (keep) $a("pr-agency").value = keep;
+}
+
+// The edit form, filled from the agency's row; only what changed is sent.
+function editAgency(a) {
+  AD.editing = a;
+  $a("ag-edit-code").textContent = a.code;
+  $a("ag-edit-name").value = a.name || "";
+  $a("ag-edit-kind").value = a.kind || "khac";
+  $a("ag-edit-parent").value = a.parent || "";
+  $a("ag-edit-active").checked = !!a.active;
+  $a("ag-edit").hidden = false;
+  say("ag-msg", "");
+  $a("ag-edit-name").focus();
+}
+
+async function saveAgency(ev) {
+  ev.preventDefault();
+  const a = AD.editing;
+  if (!a) return;
+  const body = {};
+  const name = $a("ag-edit-name").value.trim();
+  const parent = $a("ag-edit-parent").value.trim();
+  if (name !== (a.name || "")) body.name = name;
+  if ($a("ag-edit-kind").value !== a.kind) body.kind = $a("ag-edit-kind").value;
+  if (parent !== (a.parent || "")) body.parent = parent;  // "": no parent
+  if ($a("ag-edit-active").checked !== !!a.active) body.active = $a("ag-edit-active").checked;
+  try {
+    if (Object.keys(body).length) await api("PATCH", `/api/agencies/${encodeURIComponent(a.code)}`, body);
+    say("ag-msg", t("ad_agency_saved").replace("{c}", a.code));
+    $a("ag-edit").hidden = true;
+    AD.editing = null;
+    await loadAgencies();
+  } catch (e) { say("ag-msg", apiErrorText(e), true); }
 }
 
 async function addAgency(ev) {
@@ -122,6 +157,10 @@ async function loadRounds() {
   const keep = $a("pr-round").value;
   $a("pr-round").replaceChildren(...AD.rounds.map((r) => h("option", { value: String(r.id) }, r.name)));
   if (keep) $a("pr-round").value = keep;
+  const keepOn = $a("on-round").value;
+  $a("on-round").replaceChildren(...AD.rounds.filter((r) => r.state !== "closed").map((r) => h("option", { value: String(r.id) }, r.name)));
+  if (keepOn && [...$a("on-round").options].some((o) => o.value === keepOn)) $a("on-round").value = keepOn;
+  if ($a("on-round").value !== keepOn) onRoundChanged().catch(() => {});
   await loadPrintRuns();
 }
 
@@ -170,16 +209,118 @@ async function printRun(ev) {
   await loadPrintRuns();
 }
 
+// ------------------------------------------------------------------ the last backup
+async function loadBackup() {
+  const line = $a("bk-line");
+  const { last } = await api("GET", "/api/backup");
+  if (!last || !last.at) { line.textContent = t("ad_backup_none"); line.className = "backup-line warn"; return; }
+  const days = (Date.now() - new Date(last.at).getTime()) / 86400000;
+  line.textContent = t("ad_backup_last").replace("{w}", when(last.at)) + (days > 7 ? " " + t("ad_backup_old").replace("{d}", String(Math.floor(days))) : "");
+  line.className = days > 7 ? "backup-line warn" : "backup-line";
+  if (last.dir) line.title = last.dir;
+}
+
+// ------------------------------------------------------------------ online answers
+const ON = { columns: [], mapping: null, questions: null, checked: false, saved: {} };
+
+function onRound() { return AD.rounds.find((r) => String(r.id) === $a("on-round").value); }
+
+// The questions a column can go to (from the round's questionnaire geometry), once per template version.
+async function onQuestions(r) {
+  const key = `${r.template}/${r.version}`;
+  if (!ON.questions || ON.questions.key !== key) {
+    const g = await api("GET", `/api/templates/${encodeURIComponent(r.template)}/${r.version}/geometry`);
+    ON.questions = { key, list: g.pages.flatMap((p) => p.fields).map((f) => ({ id: f.id, text: f.text || "" })) };
+  }
+  return ON.questions.list;
+}
+
+async function onRoundChanged() {
+  ON.columns = []; ON.mapping = null; ON.checked = false; ON.saved = {};
+  $a("on-map").hidden = true; $a("on-errors").replaceChildren(); $a("on-import").disabled = true; say("on-msg", "");
+  const r = onRound();
+  if (!r) { $a("on-saved").textContent = ""; return; }
+  const m = await api("GET", `/api/templates/${encodeURIComponent(r.template)}/${r.version}/import-mapping`);
+  ON.saved = m.mapping || {};
+  const n = Object.keys(ON.saved).length;
+  $a("on-saved").textContent = n ? t("ad_online_saved").replace("{n}", String(n)).replace("{u}", m.updated_by || "?") : t("ad_online_nosaved");
+}
+
+// The mapping as the selects say it: {column: question id | "agency" | "skip"}.
+function onMappingFromPage() {
+  const out = {};
+  for (const sel of $a("on-map").querySelectorAll("select[data-col]")) out[sel.dataset.col] = sel.value;
+  return out;
+}
+
+async function drawMapping(columns, mapping) {
+  const qs = await onQuestions(onRound());
+  const body = $a("on-map").tBodies[0];
+  body.replaceChildren(...columns.map((c) => {
+    const sel = h("select", { "data-col": c, "aria-label": `${t("ad_online_q")}: ${c}`, onchange: () => { ON.checked = false; $a("on-import").disabled = true; } },
+      h("option", { value: "skip" }, t("ad_online_skip")), h("option", { value: "agency" }, t("ad_online_agency")),
+      ...qs.map((q) => h("option", { value: q.id }, `${q.id} · ${q.text.slice(0, 70)}`)));
+    sel.value = mapping[c] || "skip";
+    return h("tr", {}, h("td", { class: "fname" }, c), h("td", {}, sel));
+  }));
+  $a("on-map").hidden = !columns.length;
+}
+
+function rowErrors(errs) {
+  $a("on-errors").replaceChildren(...(errs || []).slice(0, 300).map((x) => h("li", { class: "err" },
+    `${t("ad_row")} ${x.row}${x.column ? ` · ${t("ad_col")} ${x.column}` : ""}: ${reasonText(x.error)}`)));  // row errors carry no bracketed Vietnamese: option labels may end in "(…)"
+}
+
+async function onSend(dryRun) {
+  const r = onRound();
+  const f = $a("on-file").files[0];
+  if (!r || !f) { say("on-msg", t("ad_online_pick"), true); return; }
+  const fd = new FormData();
+  fd.append("file", f);
+  if (ON.columns.length) fd.append("mapping", JSON.stringify(onMappingFromPage()));
+  fd.append("dry_run", dryRun ? "true" : "false");
+  say("on-msg", t("loading"));
+  let res;
+  try {
+    res = await fetch(`/api/rounds/${r.id}/imports`, { method: "POST", body: fd, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRF-Token": API.csrf || "" } });
+  } catch (e) { say("on-msg", t("network"), true); return; }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    say("on-msg", apiErrorText(new ApiError(res.status, data)), true);
+    if (data && Array.isArray(data.columns) && data.columns.length && !ON.columns.length) {
+      ON.columns = data.columns;  // the mapping could not be used: show the columns to map by hand
+      const pre = {};
+      for (const c of data.columns) if (ON.saved[c]) pre[c] = ON.saved[c];
+      await drawMapping(ON.columns, pre);
+    }
+    $a("on-import").disabled = true;
+    return;
+  }
+  if (!ON.columns.length) { ON.columns = data.columns || Object.keys(data.mapping || {}); await drawMapping(ON.columns, data.mapping || {}); }
+  rowErrors(data.errors);
+  const msg = (dryRun ? t("ad_online_dry") : t("ad_online_done")).replace("{r}", data.rows).replace("{t}", data.taken).replace("{x}", data.refused);
+  say("on-msg", msg, !dryRun ? false : data.refused > 0 && data.taken === 0);
+  ON.checked = dryRun && data.taken > 0;
+  $a("on-import").disabled = !ON.checked;
+  if (!dryRun) { $a("on-import").disabled = true; await onRoundChanged().catch(() => {}); say("on-msg", msg); rowErrors(data.errors); }
+}
+
 officePage(["admin"], async (me, onLang) => {
   const templates = await api("GET", "/api/templates");
   $a("rd-template").replaceChildren(...templates.map((x) => h("option", { value: x.id }, `${x.id} v${x.version}${x.title ? ` · ${x.title}` : ""}`)));
   $a("ag-add").addEventListener("submit", addAgency);
   $a("ag-import").addEventListener("submit", importAgencies);
+  $a("ag-edit").addEventListener("submit", saveAgency);
+  $a("ag-edit-cancel").addEventListener("click", () => { $a("ag-edit").hidden = true; AD.editing = null; });
+  $a("on-form").addEventListener("submit", (ev) => { ev.preventDefault(); onSend(true); });
+  $a("on-import").addEventListener("click", () => onSend(false));
+  $a("on-round").addEventListener("change", () => onRoundChanged().catch((e) => say("on-msg", apiErrorText(e), true)));
+  $a("on-file").addEventListener("change", () => { ON.columns = []; ON.checked = false; $a("on-map").hidden = true; $a("on-errors").replaceChildren(); $a("on-import").disabled = true; say("on-msg", ""); });
   $a("us-add").addEventListener("submit", addUser);
   $a("rd-add").addEventListener("submit", addRound);
   $a("pr-add").addEventListener("submit", printRun);
   $a("pr-round").addEventListener("change", () => loadPrintRuns().catch((e) => say("pr-msg", apiErrorText(e), true)));
-  const all = () => Promise.all([loadAgencies(), loadUsers(), loadRounds()]).catch((e) => { $a("page-error").textContent = apiErrorText(e); });
+  const all = () => Promise.all([loadAgencies(), loadUsers(), loadRounds(), loadBackup()]).catch((e) => { $a("page-error").textContent = apiErrorText(e); });
   onLang(all);
   await all();
 });

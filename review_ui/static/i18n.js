@@ -401,3 +401,48 @@ function toggleLang() {
   try { localStorage.setItem("omr-lang", LANG); } catch (e) { /* private mode */ }
   applyLang();
 }
+
+// ---------------------------------------------------------------- admin: agency edit, backup line, online
+// answers; upload: limits from the service, resume after a lost connection (issue 11, second part)
+Object.assign(STRINGS.vi, {
+  ad_edit: "Sửa", ad_agency_saved: "Đã lưu cơ quan {c}.", ad_col: "cột",
+  ad_backup_last: "Sao lưu gần nhất: {w}", ad_backup_none: "Sao lưu gần nhất: chưa có bản sao lưu (chạy omr backup THƯ_MỤC)",
+  ad_backup_old: "— đã {d} ngày, hãy sao lưu lại",
+  ad_online_saved: "Cách ghép cột đã lưu cho mẫu phiếu này: {n} cột (lần trước do {u} lưu).",
+  ad_online_nosaved: "Chưa có cách ghép cột đã lưu cho mẫu phiếu này: cột được ghép theo tiêu đề.",
+  ad_online_skip: "(bỏ qua cột này)", ad_online_agency: "Mã cơ quan", ad_online_q: "Câu hỏi",
+  ad_online_pick: "Hãy chọn đợt khảo sát và tệp câu trả lời.",
+  ad_online_dry: "Kiểm tra xong (chưa nhập gì): {r} dòng, {t} dòng nhận, {x} dòng bị từ chối.",
+  ad_online_done: "Đã nhập {t} dòng vào đợt; {x} dòng bị từ chối (xem dưới đây).",
+  up_resume: "Gửi tiếp {n} tệp chưa xong", up_lost: "Mất kết nối tới máy chủ: {n} tệp chưa được máy chủ nhận. Khi máy chủ chạy lại, bấm «Gửi tiếp».",
+});
+Object.assign(STRINGS.en, {
+  ad_edit: "Edit", ad_agency_saved: "Agency {c} saved.", ad_col: "column",
+  ad_edit_agency: "Edit agency", ad_save: "Save changes", ad_cancel: "Cancel",
+  ad_backup_last: "Last backup: {w}", ad_backup_none: "Last backup: no backup yet (run omr backup DIR)",
+  ad_backup_old: "— {d} days ago, back up again",
+  ad_online: "Import online answers", ad_online_file: "Answers file (CSV or XLSX, one row per respondent)",
+  ad_online_check: "Check", ad_online_import: "Import", ad_online_col: "Column in the file", ad_online_q: "Question",
+  ad_online_saved: "Saved column mapping for this questionnaire: {n} columns (last saved by {u}).",
+  ad_online_nosaved: "No saved column mapping for this questionnaire yet: columns are matched by their headers.",
+  ad_online_skip: "(skip this column)", ad_online_agency: "Agency code",
+  ad_online_pick: "Choose a round and an answers file.",
+  ad_online_dry: "Checked (nothing imported yet): {r} rows, {t} taken, {x} refused.",
+  ad_online_done: "Imported {t} rows into the round; {x} refused (see below).",
+  up_resume: "Resume {n} unfinished files", up_lost: "Lost the connection to the server: {n} files not yet received. When the server is back, press «Resume».",
+});
+REASON_PATTERNS_VI.push(
+  [/^an agency cannot be its own parent$/, "một cơ quan không thể là cấp trên của chính nó"],
+  [/^parent '([\s\S]*)' is not a known agency$/, "mã cấp trên «{1}» không phải cơ quan đã có"],
+  [/^parent '([\s\S]*)' would make a cycle$/, "mã cấp trên «{1}» tạo thành vòng (cơ quan lại là cấp trên của chính nó)"],
+  [/^kind '([\s\S]*)': one of ([\s\S]*)$/, "loại «{1}»: phải là một trong {2}"],
+  [/^no agency (\S+)$/, "không có cơ quan {1}"],
+  [/^'([\s\S]*)' is not an option: ([\s\S]*)$/, "«{1}» không phải một lựa chọn; các lựa chọn: {2}"],
+  [/^'([\s\S]*)' is not a known agency code$/, "«{1}» không phải mã cơ quan đã có"],
+  [/^'([\s\S]*)': (\d+) digits$/, "«{1}»: cần đúng {2} chữ số"],
+  [/^text longer than 4000 characters$/, "ý kiến dài quá 4000 ký tự"],
+  [/^mapping: no column is mapped to a question of (\S+) \(columns: ([\s\S]*)\)$/,
+    "ghép cột: chưa cột nào được ghép với một câu hỏi của mẫu {1} (các cột của tệp: {2}); hãy chọn câu hỏi cho từng cột"],
+  [/^mapping: ([\s\S]*)$/, "ghép cột: {1}"],
+  [/^(\S[\s\S]*): the file is empty$/, "{1}: tệp rỗng"],
+);

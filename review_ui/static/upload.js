@@ -1,15 +1,18 @@
 // The operator's upload page: round and agency, many files (or a folder) checked for type and size
-// before sending, sent a few at a time (one file per POST /api/batches), a progress bar per file and
-// overall, a dropped connection retried with backoff (the server knows a file by its hash, so a re-send
-// never counts twice), then the round's batches polled every 2 s.
+// before sending (against the limits the service publishes, GET /api/limits), sent a few at a time (one
+// file per POST /api/batches), a progress bar per file and overall, a dropped connection retried with
+// backoff (the server knows a file by its hash, so a re-send never counts twice), then the round's
+// batches polled every 2 s. When the server stays away (stopped, restarted) the page stops sending,
+// keeps every file the server has not acknowledged (201) and sends them again on "Gửi tiếp".
 "use strict";
 
 const UP = {
-  exts: ["pdf", "tif", "tiff", "jpg", "jpeg", "png"],
-  maxFileMb: 300,       // the service's default per-file limit (Settings.max_file_mb)
+  exts: ["pdf", "tif", "tiff", "jpg", "jpeg", "png"],  // replaced by GET /api/limits (accepted_types)
+  maxFileMb: 300,       // replaced by GET /api/limits (max_file_mb)
   parallel: 3,
-  tries: 5,             // attempts per file after a dropped connection or a server error
+  tries: 4,             // attempts per file after a dropped connection or a server error
   backoffMs: 1000,      // 1 s, 2 s, 4 s, …
+  paused: false,        // the server could not be reached after every try: wait for "Gửi tiếp"
   items: [],            // {file, name, state: ready|bad|waiting|sending|retry|sent|failed, loaded, error, batch, tries, row}
   mine: new Set(),      // batch ids sent from this page
   poll: null,
@@ -58,7 +61,7 @@ function drawRow(it) {
   if (!it.row) {
     it.bar = h("progress", { max: String(it.file.size || 1), value: "0", "aria-label": it.name });
     it.cell = h("td", {});
-    it.retryBtn = h("button", { type: "button", hidden: true, onclick: () => { it.state = "waiting"; it.tries = 0; it.error = ""; drawRow(it); pump(); } }, t("up_resend"));
+    it.retryBtn = h("button", { type: "button", hidden: true, onclick: () => { it.state = "waiting"; it.tries = 0; it.error = ""; it.unacked = false; UP.paused = false; drawRow(it); pump(); } }, t("up_resend"));
     it.row = h("tr", {}, h("td", { class: "fname" }, it.name), h("td", {}, fmtSize(it.file.size)), h("td", {}, it.bar), h("td", {}, it.cell, " ", it.retryBtn));
   }
   it.bar.value = it.state === "sent" ? it.file.size || 1 : it.loaded;
@@ -86,6 +89,10 @@ function drawSummary() {
   const ready = n("ready");
   $u("up-send").disabled = ready === 0;
   $u("up-send").textContent = t("up_send").replace("{n}", String(ready));
+  const left = UP.items.filter((x) => (x.state === "failed" && x.unacked) || (UP.paused && x.state === "waiting")).length;
+  $u("up-resume").hidden = !(UP.paused && left);
+  $u("up-resume").textContent = t("up_resume").replace("{n}", String(left));
+  $u("up-lost").textContent = UP.paused && left ? t("up_lost").replace("{n}", String(left)) : "";
   $u("up-summary").textContent = UP.items.length ? t("up_summary")
     .replace("{sent}", String(n("sent"))).replace("{all}", String(ok.length)).replace("{bad}", String(n("bad")))
     .replace("{failed}", String(n("failed"))).replace("{size}", fmtSize(total)) : "";
@@ -131,6 +138,8 @@ async function upload(it) {
     if (!again || it.tries >= UP.tries) {
       it.state = "failed";
       it.error = apiErrorText(new ApiError(r.status, r.data, r.retryAfter));
+      it.unacked = again;   // never acknowledged by the server: "Gửi tiếp" sends it again
+      if (again) UP.paused = true;  // the server is away: stop taking new files until the operator resumes
       drawRow(it); drawSummary(); return;
     }
     it.state = "retry"; it.loaded = 0; drawRow(it); drawSummary();
@@ -141,7 +150,7 @@ async function upload(it) {
 
 let running = 0;
 function pump() {
-  while (running < UP.parallel) {
+  while (running < UP.parallel && !UP.paused) {
     const it = UP.items.find((x) => x.state === "waiting");
     if (!it) break;
     running += 1;
@@ -150,11 +159,19 @@ function pump() {
   drawSummary();
 }
 
+// Every file the server has not acknowledged (waiting, or failed on a lost connection) goes again.
+function resume() {
+  UP.paused = false;
+  $u("up-error").textContent = "";
+  for (const it of UP.items) if (it.state === "failed" && it.unacked) { it.state = "waiting"; it.tries = 0; it.error = ""; it.unacked = false; drawRow(it); }
+  pump();
+}
+
 function startSending() {
   $u("up-error").textContent = "";
   if (!$u("up-round").value) { $u("up-error").textContent = t("up_no_round"); return; }
   for (const it of UP.items) if (it.state === "ready") { it.state = "waiting"; drawRow(it); }
-  pump();
+  resume();
 }
 
 // ------------------------------------------------------------------ the round's batches, live
@@ -171,19 +188,15 @@ function problemsCell(b) {
   return h("td", {}, ul.children.length ? ul : "");
 }
 
-const detail = new Map();   // batch id → GET /api/batches/{id} (with files, errors, warnings)
+const detail = new Map();   // batch id → its summary (files, errors, warnings) from GET /api/batches?round=
 async function refreshBatches() {
   const round = $u("up-round").value;
   if (!round) return;
   let list;
-  try { list = await api("GET", `/api/batches?round=${encodeURIComponent(round)}`); } catch (e) { $u("up-error").textContent = apiErrorText(e); return; }
+  try { list = await api("GET", `/api/batches?round=${encodeURIComponent(round)}`); } catch (e) { $u("up-error").textContent = apiErrorText(e); UP.pollErr = true; return; }
+  if (UP.pollErr) { $u("up-error").textContent = ""; UP.pollErr = false; }  // the server is back
   list.sort((a, b) => b.id - a.id);
-  for (const b of list) {
-    const old = detail.get(b.id);
-    if (!old || !["done", "failed"].includes(old.status) || old.pages_done !== b.pages_done || !old.files) {
-      try { detail.set(b.id, await api("GET", `/api/batches/${b.id}`)); } catch (e) { /* next time */ }
-    }
-  }
+  for (const b of list) detail.set(b.id, b);  // the list gives each batch as GET /api/batches/{id} does
   const body = $u("up-batches").tBodies[0];
   body.replaceChildren(...list.map((b0) => {
     const b = detail.get(b0.id) || b0;
@@ -196,15 +209,25 @@ async function refreshBatches() {
   if (!list.length) body.append(h("tr", {}, h("td", { colspan: "8", class: "muted" }, t("no_batches"))));
 }
 
+// Every 2 s, or less often when the round's list takes long to answer (a round of a thousand batches):
+// the poll takes at most a third of the time, a tenth while files are being sent (the upload goes first).
 function watch() {
   if (UP.poll) return;
-  const tick = async () => { await refreshBatches(); UP.poll = setTimeout(tick, 2000); };
+  const tick = async () => {
+    const t0 = performance.now();
+    await refreshBatches();
+    UP.poll = setTimeout(tick, Math.max(2000, (running ? 10 : 3) * (performance.now() - t0)));
+  };
   tick();
 }
 
 // ------------------------------------------------------------------ start
 
 officePage(["admin", "operator"], async (me, onLang) => {
+  const lim = await api("GET", "/api/limits").catch(() => null);
+  if (lim && Array.isArray(lim.accepted_types) && lim.accepted_types.length) UP.exts = lim.accepted_types.map((x) => String(x).toLowerCase());
+  if (lim && lim.max_file_mb > 0) UP.maxFileMb = lim.max_file_mb;
+  $u("up-files").setAttribute("accept", UP.exts.map((x) => "." + x).join(","));
   $u("up-limits").textContent = t("up_limits").replace("{e}", UP.exts.join(", ")).replace("{m}", String(UP.maxFileMb));
   const [rounds, agencies] = await Promise.all([api("GET", "/api/rounds"), api("GET", "/api/agencies?active=true").catch(() => [])]);
   const rs = $u("up-round");
@@ -237,8 +260,13 @@ officePage(["admin", "operator"], async (me, onLang) => {
     addFiles(files);
   });
   $u("up-send").addEventListener("click", startSending);
+  $u("up-resume").addEventListener("click", resume);
+  // the list lives in this page only: leaving it with files the server has not acknowledged asks first
+  window.addEventListener("beforeunload", (ev) => {
+    if (UP.items.some((x) => ["waiting", "sending", "retry"].includes(x.state) || (x.state === "failed" && x.unacked))) { ev.preventDefault(); ev.returnValue = ""; }
+  });
   $u("up-clear").addEventListener("click", () => {
-    UP.items = UP.items.filter((x) => ["waiting", "sending", "retry"].includes(x.state));
+    UP.items = UP.items.filter((x) => ["waiting", "sending", "retry"].includes(x.state) || (x.state === "failed" && x.unacked));
     $u("up-list").tBodies[0].replaceChildren(...UP.items.map((x) => x.row));
     drawSummary();
   });

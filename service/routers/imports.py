@@ -55,7 +55,7 @@ def import_answers(
     except TableError as exc:
         raise ApiError(415 if "send an .xlsx" in str(exc) else 422, str(exc)) from None
     except ImportError_ as exc:
-        raise ApiError(422, str(exc)) from None
+        raise ApiError(422, str(exc), columns=[str(c)[:200] for c in exc.columns[:500]]) from None
     if report.duplicate:
         raise ApiError(409, f"{name[:100]}: this file was imported into the round before; nothing was taken twice "
                             f"(tệp này đã được nhập)")
