@@ -50,6 +50,7 @@ def font_files() -> dict[str, str]:
     raise OmrError("no font with Vietnamese coverage found: install Debian's fonts-noto-core or fonts-dejavu-core")
 
 
+@lru_cache(maxsize=65536)  # a form's layout measures the same words and lines again on every redraw
 def text_width_mm(text: str, font: str, size_pt: float) -> float:
     register()
     return pdfmetrics.stringWidth(text, font, size_pt) / _PT_PER_MM
