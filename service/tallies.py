@@ -211,12 +211,13 @@ def agencies(s: Session, round_id: int) -> list[str]:
     return sorted(a for (a,) in s.execute(q) if a)
 
 
-def sheets(s: Session, round_id: int, *, agency: str | None = None) -> list[Sheet]:
-    """Every counted sheet with its final answers, for the exports (pending fields as uncertain)."""
+def sheets(s: Session, round_id: int, *, agency: str | None = None, period: Period | None = None,
+           groups: Groups | None = None, channel: str | None = None) -> list[Sheet]:
+    """Every counted sheet with its final answers, for the exports (pending fields as uncertain), filtered."""
     q = (
         select(Page.template, Answer.sheet, Answer.agency, Answer.field_id, Answer.value, Answer.status, Answer.source)
         .join(Page, Page.id == Answer.page_id)
-        .where(*_scope(round_id, agency, None)).order_by(Answer.sheet, Page.page_no)
+        .where(*_scope(round_id, agency, None, period, groups, channel)).order_by(Answer.sheet, Page.page_no)
     )
     by: dict[str, Sheet] = {}
     for template, sheet, ag, fid, value, status, source in s.execute(q):
