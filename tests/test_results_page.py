@@ -106,6 +106,27 @@ def test_indices_compare_distribution_and_filtered_exports(tmp_path, db_url):
         params = {p["name"]: p for p in c.get("/openapi.json").json()["paths"]["/api/indices"]["get"]["parameters"]}
         assert "same questionnaire" in params["compare"]["description"]
 
+        # the round and its agencies from one pass (agencies=true) are the figures of the separate calls, also
+        # with answers of no agency (they count for the round, in no agency's row)
+        r = c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "Huế trộn", "template": "hue-2017"})
+        mix = r.json()["id"]
+        _import(c, tok, mix, _online_csv(20, seed=31)[0], "mix.csv")
+        r = c.post(f"/api/rounds/{mix}/imports", headers=_h(tok["admin"]), files={"file": ("khong-don-vi.csv", _online_csv(6, seed=32)[0].encode())},
+                   data={"mapping": json.dumps({**MAPPING, "Mã đơn vị": "skip"})})
+        assert r.status_code == 200 and r.json()["taken"] == 6, r.text
+        from omr.template import load_template
+        from service import tallies
+
+        t = load_template("hue-2017")
+        with c.app.state.factory() as s:
+            for f in ({}, {"groups": {"gioi_tinh": [1]}}, {"channel": "online"}, {"channel": "paper"}):
+                whole, per = tallies.indices_with_agencies(s, t, mix, **f)
+                assert whole.to_json() == tallies.indices(s, t, mix, **f).to_json(), f
+                assert {a: x.to_json() for a, x in per.items()} == {a: x.to_json() for a, x in tallies.indices_by_agency(s, t, mix, **f).items()}, f
+            assert whole.n == 0 and tallies.indices(s, t, mix).n == 26 and set(tallies.indices_by_agency(s, t, mix)) == {"SNV", "STP"}
+        d = c.get(f"/api/indices?round={mix}&agencies=true", headers=v).json()
+        assert d["n"] == 26 and sum(a["n"] for a in d["agencies"]) == 20
+
         # the exports and the report carry the page's filters
         q = f"round={ids['Huế 2026']}&agency=SNV&group=gioi_tinh=2&channel=online"
         r = c.get(f"/api/export?{q}&format=csv", headers=v)

@@ -245,7 +245,11 @@ function drawAll() {
   drawRanking();
   drawDownloads();
   const seq = RS.seq;
-  requestAnimationFrame(() => { if (seq === RS.seq && RS.data) document.body.dataset.chartsDrawn = String(seq); });
+  requestAnimationFrame(() => {
+    if (seq !== RS.seq || !RS.data) return;
+    document.body.dataset.chartsDrawnMs = String(Math.round(performance.now()));  // since the navigation began
+    document.body.dataset.chartsDrawn = String(seq);
+  });
 }
 
 function clearFigures() {
@@ -259,7 +263,15 @@ function clearFigures() {
 }
 
 // ------------------------------------------------------------------ loading
-async function load() {
+// the view's figures: the round and every agency (the ranking), and the chosen agency's when there is one
+function fetchView() {
+  const cmp = { compare: RS.f.compare };
+  const all = api("GET", `/api/indices?${filterQuery({ ...cmp, agencies: "true" }, ["agency"])}`);
+  const one = RS.f.agency ? api("GET", `/api/indices?${filterQuery(cmp)}`) : null;
+  return Promise.all([all, one]);
+}
+
+async function load(early) {
   const seq = ++RS.seq;
   delete document.body.dataset.chartsDrawn;
   $r("rs-error").textContent = "";
@@ -267,10 +279,7 @@ async function load() {
   drawDownloads();
   if (!RS.f.round) return;
   try {
-    const cmp = { compare: RS.f.compare };
-    const all = api("GET", `/api/indices?${filterQuery({ ...cmp, agencies: "true" }, ["agency"])}`);  // the ranking: every agency
-    const one = RS.f.agency ? api("GET", `/api/indices?${filterQuery(cmp)}`) : null;
-    const [a, o] = await Promise.all([all, one]);
+    const [a, o] = await (early || fetchView());
     if (seq !== RS.seq) return;  // a newer view was asked for meanwhile
     RS.ranking = a.agencies || [];
     RS.data = o || a;
@@ -293,13 +302,18 @@ function onRoundChange() {
 
 officePage(["admin", "operator", "reviewer", "viewer"], async (me, onLang) => {
   readUrl();
+  // a view named in the URL is fetched at once, beside the lists of rounds and agencies
+  const asked = { ...RS.f };
+  const early = RS.f.round ? fetchView() : null;
+  if (early) early.catch(() => {});  // its error is shown by load()
   const [rounds, agencies] = await Promise.all([api("GET", "/api/rounds"), api("GET", "/api/agencies").catch(() => [])]);
   RS.rounds = rounds;
   RS.agencies = agencies;
   $r("rs-round").replaceChildren(...rounds.map((r) => h("option", { value: String(r.id) }, r.name)));
   if (!rounds.length) $r("rs-error").textContent = t("no_rounds");
   // a round named in the URL by its id or its name; else the newest
-  const want = rounds.find((r) => String(r.id) === RS.f.round || r.name === RS.f.round) || rounds[rounds.length - 1];
+  const named = rounds.find((r) => String(r.id) === RS.f.round || r.name === RS.f.round);
+  const want = named || rounds[rounds.length - 1];
   RS.f.round = want ? String(want.id) : "";
   for (const a of agencies) $r("rs-agency").append(h("option", { value: a.code }, a.name ? `${a.code} · ${a.name}` : a.code));
   if (RS.f.agency && !agencies.some((a) => a.code === RS.f.agency)) $r("rs-agency").append(h("option", { value: RS.f.agency }, RS.f.agency));
@@ -314,5 +328,5 @@ officePage(["admin", "operator", "reviewer", "viewer"], async (me, onLang) => {
     fillCompare();
     if (RS.data) { fillGroups(RS.data); drawAll(); }
   });
-  await load();
+  await load(named && asked.compare === RS.f.compare ? early : null);
 });

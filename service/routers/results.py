@@ -129,8 +129,8 @@ def _earlier_round(s: Any, ref: str, r: Any) -> Any:
     return e
 
 
-def _ranking(s: Any, t: Any, round_id: int, **filters: Any) -> list[dict[str, Any]]:
-    per = tallies.indices_by_agency(s, t, round_id, **filters)
+def _ranking(s: Any, round_id: int, per: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every agency's indices, ranked, with its response rate when its forms were printed through the service."""
     out = ranking_to_json(rank_agencies(per)) if per else []
     rates = response_rates(s, round_id)
     for a in out:  # printed through the service: returned / printed per agency
@@ -154,16 +154,25 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
         raise ApiError(422, f"template {t.id} defines no indices")
     when, groups = _filters(t, period, group)
     earlier = _earlier_round(s, compare, r) if compare else None
-    out = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel).to_json()
-    if agency is None and agencies:
-        out["agencies"] = _ranking(s, t, r.id, batch=batch, period=when, groups=groups, channel=channel)
+    ranked = agency is None and agencies
+    if ranked and batch is None:  # the round's figures and every agency's from the same grouped queries
+        result, per = tallies.indices_with_agencies(s, t, r.id, period=when, groups=groups, channel=channel)
+    else:
+        result = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel)
+        per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups, channel=channel) if ranked else {}
+    out = result.to_json()
+    if ranked:
+        out["agencies"] = _ranking(s, r.id, per)
     if earlier is not None:
         te = load_template(earlier.template)
         if te.indices is None:
             raise ApiError(422, f"compare: template {te.id} of round {earlier.name!r} defines no indices")
-        add_change(out, tallies.indices(s, te, earlier.id, agency=agency, groups=groups, channel=channel).to_json())
-        if "agencies" in out:
-            add_agency_change(out["agencies"], _ranking(s, te, earlier.id, groups=groups, channel=channel))
+        if ranked:
+            before, before_per = tallies.indices_with_agencies(s, te, earlier.id, groups=groups, channel=channel)
+            add_agency_change(out["agencies"], _ranking(s, earlier.id, before_per))
+        else:
+            before = tallies.indices(s, te, earlier.id, agency=agency, groups=groups, channel=channel)
+        add_change(out, before.to_json())
         out["compare"] = {"id": earlier.id, "name": earlier.name, "period": earlier.period, "version": earlier.version}
     out.update(round=r.name, agency=agency, batch=batch, period=period, group=group, channel=channel,
                round_id=r.id, template=r.template, levels=_levels(t), respondent_groups=_respondent_groups(t),
