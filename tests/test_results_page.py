@@ -408,9 +408,15 @@ def test_results_page_controls_by_keyboard(office, page):
     want = ["rs-round", "rs-agency", "rs-channel", "rs-period", "rs-compare", "Xem", "rs-group-gioi_tinh", "rs-group-do_tuoi",
             "rs-group-trinh_do", "rs-group-nghe_nghiep", "rs-group-linh_vuc", "CSV"]
     assert seen[: len(want)] == want, seen
-    # a select changed by keyboard alone applies at once
+    # a bare results.html shows the newest round and keeps its URL bare until the reader chooses something;
+    # a select changed by keyboard alone applies at once, and the URL names the whole view
+    page.goto(f"{office['base']}/ui/results.html")
+    _drawn(page)
+    assert page.url.endswith("/ui/results.html") and page.locator("#rs-round").input_value() == str(office["ids"]["Huế 2024"])
+    page.get_by_label("Đợt khảo sát").select_option(str(rid))
+    _drawn(page)
     page.locator("#rs-channel").focus()
     page.keyboard.press("ArrowDown")
     _drawn(page)
-    assert _query(page)["channel"] == ["paper"]
+    assert _query(page) == {"round": [str(rid)], "channel": ["paper"]}
     _check(page, _api(office, round=rid, channel="paper"))

@@ -10,7 +10,7 @@
 
 const $r = (id) => document.getElementById(id);
 const RS = {
-  rounds: [], agencies: [], data: null, ranking: [], charts: {}, seq: 0, template: null,
+  rounds: [], agencies: [], data: null, ranking: [], charts: {}, seq: 0, template: null, touched: false,
   f: { round: "", agency: "", channel: "", period: "", compare: "", group: [] },  // the filters in force
 };
 const FILTER_KEYS = ["round", "agency", "channel", "period", "compare"];
@@ -80,7 +80,9 @@ function filterQuery(extra, without = []) {
   return q;
 }
 
+// the URL follows the view once the reader has chosen something (a bare results.html stays bare until then)
 function writeUrl() {
+  if (!location.search && !RS.touched) return;
   const q = filterQuery({ compare: RS.f.compare });
   const url = `${location.pathname}${q.toString() ? "?" + q : ""}`;
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
@@ -107,7 +109,7 @@ function fillGroups(d) {
     const sel = h("select", { id: `rs-group-${g.id}`, "data-q": g.id },
       h("option", { value: "" }, t("rs_ch_all")), ...g.options.map((o) => h("option", { value: String(o.value) }, o.label)));
     sel.value = chosen[g.id] || "";
-    sel.addEventListener("change", () => { readGroups(); load(); });
+    sel.addEventListener("change", () => { readGroups(); choose(); });
     return h("label", {}, h("span", {}, g.text.replace(/[:：]\s*$/, "")), " ", sel);
   }));
 }
@@ -271,6 +273,12 @@ function fetchView() {
   return Promise.all([all, one]);
 }
 
+// a view the reader chose (a control changed): from now on the URL follows it
+function choose() {
+  RS.touched = true;
+  load();
+}
+
 async function load(early) {
   const seq = ++RS.seq;
   delete document.body.dataset.chartsDrawn;
@@ -297,7 +305,7 @@ function onRoundChange() {
   const r = RS.rounds.find((x) => String(x.id) === RS.f.round);
   if (!r || r.template !== RS.template) { RS.f.group = []; RS.template = null; $r("rs-groups").replaceChildren(); $r("rs-groups").hidden = true; }
   fillCompare();
-  load();
+  choose();
 }
 
 officePage(["admin", "operator", "reviewer", "viewer"], async (me, onLang) => {
@@ -319,11 +327,11 @@ officePage(["admin", "operator", "reviewer", "viewer"], async (me, onLang) => {
   if (RS.f.agency && !agencies.some((a) => a.code === RS.f.agency)) $r("rs-agency").append(h("option", { value: RS.f.agency }, RS.f.agency));
   showFilters();
   $r("rs-round").addEventListener("change", onRoundChange);
-  $r("rs-agency").addEventListener("change", () => { RS.f.agency = $r("rs-agency").value; load(); });
-  $r("rs-channel").addEventListener("change", () => { RS.f.channel = $r("rs-channel").value; load(); });
-  $r("rs-compare").addEventListener("change", () => { RS.f.compare = $r("rs-compare").value; load(); });
-  $r("rs-period").addEventListener("change", () => { RS.f.period = $r("rs-period").value.trim(); load(); });
-  $r("rs-filters").addEventListener("submit", (ev) => { ev.preventDefault(); RS.f.period = $r("rs-period").value.trim(); load(); });
+  $r("rs-agency").addEventListener("change", () => { RS.f.agency = $r("rs-agency").value; choose(); });
+  $r("rs-channel").addEventListener("change", () => { RS.f.channel = $r("rs-channel").value; choose(); });
+  $r("rs-compare").addEventListener("change", () => { RS.f.compare = $r("rs-compare").value; choose(); });
+  $r("rs-period").addEventListener("change", () => { RS.f.period = $r("rs-period").value.trim(); choose(); });
+  $r("rs-filters").addEventListener("submit", (ev) => { ev.preventDefault(); RS.f.period = $r("rs-period").value.trim(); choose(); });
   onLang(() => {
     fillCompare();
     if (RS.data) { fillGroups(RS.data); drawAll(); }
