@@ -5,7 +5,8 @@
 // Every figure is the one /api/indices returns, never recomputed here: this module only formats them
 // (decimals, digit grouping, the reader's language). The filters live in the URL, so a view can be shared.
 // When every chart of a view is drawn, <body data-charts-drawn> is set (tests and the benchmark wait for it).
-// The section #rs-quality is left empty for another module (intervals / quality of the figures).
+// The section #rs-quality is left empty for another module (intervals / quality of the figures); each view
+// drawn is announced as a "rs:view" event on document ({query, data, ranking}) for such a module.
 "use strict";
 
 const $r = (id) => document.getElementById(id);
@@ -252,6 +253,8 @@ function drawAll() {
     document.body.dataset.chartsDrawnMs = String(Math.round(performance.now()));  // since the navigation began
     document.body.dataset.chartsDrawn = String(seq);
   });
+  // for a module drawing into #rs-quality: the view's filters (as the API's query) and its figures
+  document.dispatchEvent(new CustomEvent("rs:view", { detail: { query: filterQuery({ compare: RS.f.compare }).toString(), data: RS.data, ranking: RS.ranking } }));
 }
 
 function clearFigures() {
