@@ -415,8 +415,10 @@ def test_results_page_controls_by_keyboard(office, page):
     assert page.url.endswith("/ui/results.html") and page.locator("#rs-round").input_value() == str(office["ids"]["Huế 2024"])
     page.get_by_label("Đợt khảo sát").select_option(str(rid))
     _drawn(page)
+    page.evaluate("window.__views = []; document.addEventListener('rs:view', (e) => window.__views.push(e.detail.query))")
     page.locator("#rs-channel").focus()
     page.keyboard.press("ArrowDown")
     _drawn(page)
     assert _query(page) == {"round": [str(rid)], "channel": ["paper"]}
+    assert page.evaluate("window.__views") == [f"round={rid}&channel=paper"]  # what a module in #rs-quality learns
     _check(page, _api(office, round=rid, channel="paper"))
