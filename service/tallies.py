@@ -19,16 +19,18 @@ Filters (every function takes them; all are SQL conditions, nothing is counted i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, event, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from omr.template import Template
 from service.indices import CriterionCounts, IndexResult, IndexSpec, Tally, compute_indices
-from service.models import Answer, Batch, Page, Round, SheetSummary
+from service.models import Answer, AuditEntry, Batch, Page, Round, SheetSummary
 from service.tally_jsonl import Sheet
 
 # a page's respondent: its serial, or the key a reviewer gave a second sheet with the same serial (service.worker)
@@ -405,3 +407,63 @@ def indices_with_agencies(s: Session, template: Template, round_id: int, *, peri
                     t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
     total.sheets = s.scalar(select(func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, None, None, period, groups, channel))) or 0
     return compute_indices(spec, total), {a: compute_indices(spec, t) for a, t in sorted(per.items())}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Figures cached per revision of the data. Every write to the tables the figures come from (answers, pages,
+# sheet summaries, batches, rounds), through any session of this process, bumps the revision when it commits;
+# the key also holds the newest audit entry, batch and page ids (one query over three primary keys), so the
+# writes of another process that are audited or bring pages are seen too. Figures of another revision are
+# never served: a cache entry is only ever read under the revision it was computed at.
+_FIGURE_TABLES = frozenset({"answers", "pages", "sheet_summaries", "batches", "rounds"})
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple, Any] = OrderedDict()
+_revision = [0]
+_lock = threading.Lock()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_write(state: Any) -> None:  # insert()/update()/delete() statements run through a session
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _FIGURE_TABLES:
+            state.session.info["omr_figures_changed"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _unit_write(session: Session, _ctx: Any) -> None:  # objects added, changed or deleted
+    if any(getattr(o, "__tablename__", None) in _FIGURE_TABLES for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["omr_figures_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop("omr_figures_changed", False):
+        with _lock:
+            _revision[0] += 1
+            _cache.clear()
+
+
+def revision(s: Session) -> tuple:
+    """The revision of the figures as this process sees it (its own commits, and the newest audit entry,
+    batch and page of the database)."""
+    newest = s.execute(select(select(func.max(AuditEntry.id)).scalar_subquery(), select(func.max(Batch.id)).scalar_subquery(),
+                              select(func.max(Page.id)).scalar_subquery())).one()
+    return (_revision[0], *newest)
+
+
+def cached(s: Session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` (figures that only read the database), or its value from an earlier call with the same key
+    at the same revision. Callers must not change what it returns."""
+    full = (revision(s), *key)
+    with _lock:
+        if full in _cache:
+            _cache.move_to_end(full)
+            return _cache[full]
+    value = compute()
+    with _lock:
+        if full[0][0] == _revision[0]:  # nothing committed meanwhile in this process
+            _cache[full] = value
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return value

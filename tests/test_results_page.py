@@ -111,6 +111,8 @@ def test_indices_compare_distribution_and_filtered_exports(tmp_path, db_url):
         r = c.post("/api/rounds", headers=_h(tok["admin"]), json={"name": "Huế trộn", "template": "hue-2017"})
         mix = r.json()["id"]
         _import(c, tok, mix, _online_csv(20, seed=31)[0], "mix.csv")
+        first = c.get(f"/api/indices?round={mix}&agencies=true", headers=v).json()
+        assert first["n"] == 20 and c.get(f"/api/indices?round={mix}&agencies=true", headers=v).json() == first  # served again
         r = c.post(f"/api/rounds/{mix}/imports", headers=_h(tok["admin"]), files={"file": ("khong-don-vi.csv", _online_csv(6, seed=32)[0].encode())},
                    data={"mapping": json.dumps({**MAPPING, "Mã đơn vị": "skip"})})
         assert r.status_code == 200 and r.json()["taken"] == 6, r.text
@@ -124,8 +126,8 @@ def test_indices_compare_distribution_and_filtered_exports(tmp_path, db_url):
                 assert whole.to_json() == tallies.indices(s, t, mix, **f).to_json(), f
                 assert {a: x.to_json() for a, x in per.items()} == {a: x.to_json() for a, x in tallies.indices_by_agency(s, t, mix, **f).items()}, f
             assert whole.n == 0 and tallies.indices(s, t, mix).n == 26 and set(tallies.indices_by_agency(s, t, mix)) == {"SNV", "STP"}
-        d = c.get(f"/api/indices?round={mix}&agencies=true", headers=v).json()
-        assert d["n"] == 26 and sum(a["n"] for a in d["agencies"]) == 20
+        d = c.get(f"/api/indices?round={mix}&agencies=true", headers=v).json()  # the import committed: new figures
+        assert d["n"] == 26 and sum(a["n"] for a in d["agencies"]) == 20 and d["sheets"] == 26
 
         # the exports and the report carry the page's filters
         q = f"round={ids['Huế 2026']}&agency=SNV&group=gioi_tinh=2&channel=online"

@@ -155,10 +155,14 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
     when, groups = _filters(t, period, group)
     earlier = _earlier_round(s, compare, r) if compare else None
     ranked = agency is None and agencies
+    gkey = tuple(sorted((q, tuple(v)) for q, v in groups.items()))
     if ranked and batch is None:  # the round's figures and every agency's from the same grouped queries
-        result, per = tallies.indices_with_agencies(s, t, r.id, period=when, groups=groups, channel=channel)
+        result, per = tallies.cached(s, ("with_agencies", r.id, t.id, t.version, when, gkey, channel),
+                                     lambda: tallies.indices_with_agencies(s, t, r.id, period=when, groups=groups, channel=channel))
     else:
-        result = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel)
+        result = tallies.cached(s, ("indices", r.id, t.id, t.version, agency, batch, when, gkey, channel),
+                                lambda: tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups,
+                                                        channel=channel))
         per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups, channel=channel) if ranked else {}
     out = result.to_json()
     if ranked:
@@ -168,10 +172,12 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
         if te.indices is None:
             raise ApiError(422, f"compare: template {te.id} of round {earlier.name!r} defines no indices")
         if ranked:
-            before, before_per = tallies.indices_with_agencies(s, te, earlier.id, groups=groups, channel=channel)
+            before, before_per = tallies.cached(s, ("with_agencies", earlier.id, te.id, te.version, None, gkey, channel),
+                                                lambda: tallies.indices_with_agencies(s, te, earlier.id, groups=groups, channel=channel))
             add_agency_change(out["agencies"], _ranking(s, earlier.id, before_per))
         else:
-            before = tallies.indices(s, te, earlier.id, agency=agency, groups=groups, channel=channel)
+            before = tallies.cached(s, ("indices", earlier.id, te.id, te.version, agency, None, None, gkey, channel),
+                                    lambda: tallies.indices(s, te, earlier.id, agency=agency, groups=groups, channel=channel))
         add_change(out, before.to_json())
         out["compare"] = {"id": earlier.id, "name": earlier.name, "period": earlier.period, "version": earlier.version}
     out.update(round=r.name, agency=agency, batch=batch, period=period, group=group, channel=channel,
