@@ -412,8 +412,8 @@ def indices_with_agencies(s: Session, template: Template, round_id: int, *, peri
 # --------------------------------------------------------------------------------------------------------
 # Figures cached per revision of the data. Every write to the tables the figures come from (answers, pages,
 # sheet summaries, batches, rounds), through any session of this process, bumps the revision when it commits;
-# the key also holds the newest audit entry, batch and page ids (one query over three primary keys), so the
-# writes of another process that are audited or bring pages are seen too. Figures of another revision are
+# the key also holds the newest audit entry, batch, page and answer ids (one query over four primary keys), so
+# the writes of another process that are audited or bring pages or answers are seen too. Figures of another revision are
 # never served: a cache entry is only ever read under the revision it was computed at.
 _FIGURE_TABLES = frozenset({"answers", "pages", "sheet_summaries", "batches", "rounds"})
 _CACHE_SIZE = 64
@@ -446,9 +446,8 @@ def _committed(session: Session) -> None:
 
 def revision(s: Session) -> tuple:
     """The revision of the figures as this process sees it (its own commits, and the newest audit entry,
-    batch and page of the database)."""
-    newest = s.execute(select(select(func.max(AuditEntry.id)).scalar_subquery(), select(func.max(Batch.id)).scalar_subquery(),
-                              select(func.max(Page.id)).scalar_subquery())).one()
+    batch, page and answer of the database)."""
+    newest = s.execute(select(*(select(func.max(k)).scalar_subquery() for k in (AuditEntry.id, Batch.id, Page.id, Answer.id)))).one()
     return (_revision[0], *newest)
 
 
