@@ -11,9 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
+import re
+import urllib.parse
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
+from test_review_ui import CHROMIUM, SHOTS, _req, browser, service  # noqa: F401  (fixtures)
 
 from tests.test_agencies_print_runs import AGENCIES_CSV, _client
 from tests.test_integrity import _h, _tokens
@@ -145,13 +150,6 @@ def test_indices_compare_distribution_and_filtered_exports(tmp_path, db_url):
 
 
 # ---------------------------------------------------------------------------------------------- in Chromium
-from pathlib import Path  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import urllib.parse  # noqa: E402
-
-from test_review_ui import CHROMIUM, SHOTS, _req, browser, service  # noqa: E402, F401  (fixtures)
-
 VIEW = {"width": 1366, "height": 768}
 
 
