@@ -365,7 +365,7 @@ def test_results_page_figures_distribution_filters_and_comparison(office, page):
     assert _query(page)["agency"] == ["SNV"]
     _check(page, _api(office, round=rid, agency="SNV"))
     _check_ranking(page, _api(office, round=rid, agencies="true"))
-    assert "SNV" in page.locator("#rs-ranking tr.mine").inner_text()
+    assert "SNV · Sở Nội vụ" in page.locator("#rs-ranking tr.mine").inner_text()  # the name from the list of agencies
     page.screenshot(path=str(SHOTS / "office-results-agency.png"))
 
     # comparison: only rounds of the same questionnaire are offered; the signed points per element and agency

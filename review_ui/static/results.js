@@ -224,8 +224,13 @@ function drawDistribution() {
   chart("rs-chart-dist", { type: "bar", data: { labels, datasets }, options });
 }
 
+// an agency's name: as the ranking gives it, else from the list of agencies (/api/agencies)
+function nameOf(a) {
+  return a.name || (RS.agencies.find((x) => x.code === a.agency) || {}).name || "";
+}
 function agencyName(a) {
-  return a.name ? `${a.agency} · ${a.name}` : a.agency || t("rs_no_agency");
+  const name = nameOf(a);
+  return name ? `${a.agency} · ${name}` : a.agency || t("rs_no_agency");
 }
 
 function drawRanking() {
@@ -237,7 +242,7 @@ function drawRanking() {
     h("td", { class: "num" }, a.returned === undefined ? "–" : `${count(a.returned)}/${count(a.printed)}`), h("td", { class: "num" }, rate(a.response_rate))))
     : [h("tr", {}, h("td", { colspan: cmp ? "7" : "6", class: "muted" }, t("rs_no_ranking")))]));
   $r("rs-agencies-box").style.height = `${Math.max(220, 60 + list.length * (cmp ? 40 : 30))}px`;
-  barChart("rs-chart-agencies", list.map((a) => wrap(a.name || a.agency || t("rs_no_agency"), 26, 2)), list.map((a) => a.overall),
+  barChart("rs-chart-agencies", list.map((a) => wrap(nameOf(a) || a.agency || t("rs_no_agency"), 26, 2)), list.map((a) => a.overall),
     cmp ? list.map((a) => a.previous) : null, `${t("rs_col_index")} (%)`);
 }
 
