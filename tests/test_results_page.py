@@ -305,7 +305,11 @@ def _query(page) -> dict:  # noqa: ANN001
 @in_chromium
 def test_results_page_figures_distribution_filters_and_comparison(office, page):
     ids, rid = office["ids"], office["ids"]["Demo 2025"]
-    _open(page, office, f"?round={rid}")
+    _open(page, office, f"?round={rid}&channel=paper")
+    assert _query(page) == {"round": [str(rid)], "channel": ["paper"]}  # a shared link survives the login
+    assert page.get_by_label("Kênh").input_value() == "paper"
+    page.get_by_label("Kênh").select_option(label="Tất cả")
+    _drawn(page)
     d = _api(office, round=rid, agencies="true")
     paper, online = _api(office, round=rid, channel="paper"), _api(office, round=rid, channel="online")
     assert paper["sheets"] > 0 and online["sheets"] == 24 and d["sheets"] == paper["sheets"] + online["sheets"]
