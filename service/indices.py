@@ -243,7 +243,23 @@ class CriterionResult:
             "number": self.number,
             "blank": self.blank,
             "multiple": self.multiple,
+            "no_answer": self.no_answer,
+            "shares": self.shares(),
         }
+
+    @property
+    def no_answer(self) -> int:
+        """Final answers that are no valid answer: left blank, or several boxes marked."""
+        return self.blank + self.multiple
+
+    def shares(self) -> dict[str, float | None]:
+        """The answer distribution in percent of the criterion's final answers (valid answers and no answer;
+        fields still waiting for review are not final and left out): each scale value, then ``no_answer``.
+        All ``None`` when there is no final answer. The 100% bars of the results page draw these."""
+        base = self.n + self.no_answer
+        keys = [*(str(v) for v in self.distribution), "no_answer"]
+        counts = [*self.distribution.values(), self.no_answer]
+        return {k: (_r(100.0 * c / base) if base else None) for k, c in zip(keys, counts)}
 
 
 @dataclass(slots=True)
@@ -405,6 +421,39 @@ def rank_agencies(results: Mapping[str, IndexResult], names: Mapping[str, str] |
 
 def ranking_to_json(ranking: Sequence[AgencyRank]) -> list[dict[str, Any]]:
     return [r.to_json() for r in ranking]
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    """Points up (+) or down (-) from ``before`` to ``now`` (figures in percent); ``None`` when either is missing."""
+    return None if now is None or before is None else round(now - before, _JSON_DECIMALS)
+
+
+def add_change(now: dict[str, Any], before: dict[str, Any]) -> None:
+    """Write into ``now`` (an :meth:`IndexResult.to_json`) the change against ``before`` (the same questionnaire's
+    figures of an earlier round): ``previous`` and ``change`` beside the overall index, each element's and each
+    criterion's, matched by id (an element or criterion the earlier round lacks gets ``None``)."""
+    now["previous"] = before.get("overall")
+    now["change"] = _change(now.get("overall"), before.get("overall"))
+    was = {e["id"]: e for e in before.get("elements", [])}
+    was_c = {c["id"]: c for e in before.get("elements", []) for c in e["criteria"]}
+    for e in now.get("elements", []):
+        prev = was.get(e["id"], {}).get("index")
+        e["previous"], e["change"] = prev, _change(e["index"], prev)
+        for c in e["criteria"]:
+            prev = was_c.get(c["id"], {}).get("index")
+            c["previous"], c["change"] = prev, _change(c["index"], prev)
+
+
+def add_agency_change(now: list[dict[str, Any]], before: list[dict[str, Any]]) -> None:
+    """The same per agency of a :func:`ranking_to_json`: each agency's ``previous``/``change`` of its overall
+    index and ``previous_rank``, and in its ``result`` the change of every element and criterion."""
+    was = {a["agency"]: a for a in before}
+    for a in now:
+        b = was.get(a["agency"])
+        a["previous"] = b["overall"] if b else None
+        a["change"] = _change(a["overall"], a["previous"])
+        a["previous_rank"] = b["rank"] if b else None
+        add_change(a["result"], b["result"] if b else {})
 
 
 def value_counts(values: Iterable[int]) -> dict[int, int]:

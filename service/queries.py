@@ -154,20 +154,24 @@ class RoundExport:
     filename: str
 
 
-def round_export(s: Session, round_ref: str | int, fmt: str, *, agency: str | None = None) -> RoundExport:
-    """A round's answers (and indices) as a file: the bytes of ``GET /api/export`` and ``omr export``."""
+def round_export(s: Session, round_ref: str | int, fmt: str, *, agency: str | None = None,
+                 period: tallies.Period | None = None, groups: tallies.Groups | None = None,
+                 channel: str | None = None) -> RoundExport:
+    """A round's answers (and indices) as a file: the bytes of ``GET /api/export`` and ``omr export``; the
+    filters (agency, period, respondent groups, channel) select the sheets and the indices alike."""
     if fmt not in EXPORT_FORMATS:
         raise ApiError(422, f"unknown format {fmt!r}: format is {', '.join(EXPORT_FORMATS)}")
     r = resolve_round(s, round_ref)
     t = load_template(r.template, version=r.version)
-    rows = tallies.sheets(s, r.id, agency=agency)
+    f = {"period": period, "groups": groups, "channel": channel}
+    rows = tallies.sheets(s, r.id, agency=agency, **f)
     if fmt in ("csv", "csv-labels"):
         data = exports.csv_bytes(t, rows, labelled=fmt == "csv-labels")
     elif fmt == "sav":
         data = exports.sav_bytes(t, rows)
     else:
-        result = tallies.indices(s, t, r.id, agency=agency)
-        per = tallies.indices_by_agency(s, t, r.id) if agency is None else {}
+        result = tallies.indices(s, t, r.id, agency=agency, **f)
+        per = tallies.indices_by_agency(s, t, r.id, **f) if agency is None else {}
         ranking = rank_agencies(per) if per else None
         if fmt == "xlsx":
             data = exports.xlsx_bytes(t, rows, result, ranking=ranking)

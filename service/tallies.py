@@ -19,16 +19,18 @@ Filters (every function takes them; all are SQL conditions, nothing is counted i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, event, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from omr.template import Template
 from service.indices import CriterionCounts, IndexResult, IndexSpec, Tally, compute_indices
-from service.models import Answer, Batch, Page, Round, SheetSummary
+from service.models import Answer, AuditEntry, Batch, Page, Round, SheetSummary
 from service.tally_jsonl import Sheet
 
 # a page's respondent: its serial, or the key a reviewer gave a second sheet with the same serial (service.worker)
@@ -211,12 +213,13 @@ def agencies(s: Session, round_id: int) -> list[str]:
     return sorted(a for (a,) in s.execute(q) if a)
 
 
-def sheets(s: Session, round_id: int, *, agency: str | None = None) -> list[Sheet]:
-    """Every counted sheet with its final answers, for the exports (pending fields as uncertain)."""
+def sheets(s: Session, round_id: int, *, agency: str | None = None, period: Period | None = None,
+           groups: Groups | None = None, channel: str | None = None) -> list[Sheet]:
+    """Every counted sheet with its final answers, for the exports (pending fields as uncertain), filtered."""
     q = (
         select(Page.template, Answer.sheet, Answer.agency, Answer.field_id, Answer.value, Answer.status, Answer.source)
         .join(Page, Page.id == Answer.page_id)
-        .where(*_scope(round_id, agency, None)).order_by(Answer.sheet, Page.page_no)
+        .where(*_scope(round_id, agency, None, period, groups, channel)).order_by(Answer.sheet, Page.page_no)
     )
     by: dict[str, Sheet] = {}
     for template, sheet, ag, fid, value, status, source in s.execute(q):
@@ -352,3 +355,114 @@ def indices_by_agency(s: Session, template: Template, round_id: int, *, batch: i
             if agency in tallies:
                 tallies[agency].sheets = n
     return {a: compute_indices(spec, t) for a, t in sorted(tallies.items())}
+
+
+def indices_with_agencies(s: Session, template: Template, round_id: int, *, period: Period | None = None,
+                          groups: Groups | None = None, channel: str | None = None) -> tuple[IndexResult, dict[str, IndexResult]]:
+    """The round's indices and every agency's, from one grouped pass over the answers and one over the sheet
+    summaries (what ``GET /api/indices?agencies=true`` answers): the same figures as :func:`indices` and
+    :func:`indices_by_agency` called one after the other, each query run once instead of twice."""
+    spec = IndexSpec.from_template(template)
+    crit = spec.criterion_ids
+
+    def new() -> Tally:
+        return Tally(criteria={cid: CriterionCounts() for cid in crit})
+
+    total, per = new(), {}
+    q = (
+        select(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int, func.count())
+        .where(*_scope(round_id, None, None, period, groups, channel), Answer.field_id.in_(crit))
+        .group_by(Answer.agency, Answer.field_id, Answer.status, Answer.source, Answer.value_int)
+    )
+    for agency, fid, status, source, v, n in s.execute(q):
+        for t in (total, per.setdefault(agency, new())) if agency is not None else (total,):
+            cc = t.criteria[fid]
+            if source == "engine" and status in ("multiple", "uncertain"):
+                cc.pending += n
+            elif status == "answered" and v is not None:
+                cc.values[int(v)] = cc.values.get(int(v), 0) + n
+            elif status == "multiple":
+                cc.multiple += n
+            else:
+                cc.blank += n
+    q = (
+        select(SheetSummary.agency, SheetSummary.mask, func.count())
+        .where(SheetSummary.round_id == round_id, *_summary_filters(round_id, period, groups, channel))
+        .group_by(SheetSummary.agency, SheetSummary.mask)
+    )
+    for agency, mask, n in s.execute(q):
+        hit = []
+        if mask:
+            total.sheets_answered += n
+            hit.append(total)
+        if agency is not None:
+            a = per.setdefault(agency, new())
+            a.sheets += n
+            if mask:
+                a.sheets_answered += n
+                hit.append(a)
+        for t in hit:
+            for i, el in enumerate(spec.elements):
+                if mask >> i & 1:
+                    t.element_sheets[el.id] = t.element_sheets.get(el.id, 0) + n
+    total.sheets = s.scalar(select(func.count(distinct(RESPONDENT))).where(*_pages_read(round_id, None, None, period, groups, channel))) or 0
+    return compute_indices(spec, total), {a: compute_indices(spec, t) for a, t in sorted(per.items())}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Figures cached per revision of the data. Every write to the tables the figures come from (answers, pages,
+# sheet summaries, batches, rounds), through any session of this process, bumps the revision when it commits;
+# the key also holds the newest audit entry, batch, page and answer ids (one query over four primary keys), so
+# the writes of another process that are audited or bring pages or answers are seen too. Figures of another revision are
+# never served: a cache entry is only ever read under the revision it was computed at.
+_FIGURE_TABLES = frozenset({"answers", "pages", "sheet_summaries", "batches", "rounds"})
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple, Any] = OrderedDict()
+_revision = [0]
+_lock = threading.Lock()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_write(state: Any) -> None:  # insert()/update()/delete() statements run through a session
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _FIGURE_TABLES:
+            state.session.info["omr_figures_changed"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _unit_write(session: Session, _ctx: Any) -> None:  # objects added, changed or deleted
+    if any(getattr(o, "__tablename__", None) in _FIGURE_TABLES for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["omr_figures_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop("omr_figures_changed", False):
+        with _lock:
+            _revision[0] += 1
+            _cache.clear()
+
+
+def revision(s: Session) -> tuple:
+    """The revision of the figures as this process sees it (its own commits, and the newest audit entry,
+    batch, page and answer of the database)."""
+    newest = s.execute(select(*(select(func.max(k)).scalar_subquery() for k in (AuditEntry.id, Batch.id, Page.id, Answer.id)))).one()
+    return (_revision[0], *newest)
+
+
+def cached(s: Session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` (figures that only read the database), or its value from an earlier call with the same key
+    at the same revision. Callers must not change what it returns."""
+    full = (revision(s), *key)
+    with _lock:
+        if full in _cache:
+            _cache.move_to_end(full)
+            return _cache[full]
+    value = compute()
+    with _lock:
+        if full[0][0] == _revision[0]:  # nothing committed meanwhile in this process
+            _cache[full] = value
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return value

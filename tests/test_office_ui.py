@@ -6,6 +6,7 @@ gives them). Screenshots go to SHOTS (docs/screenshots/ with OMR_UPDATE_SCREENSH
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -223,10 +224,11 @@ def test_admin_page_agencies_accounts_rounds_and_print_runs(service, page, tmp_p
 
 
 def _fig(x) -> str:  # noqa: ANN001
-    """The figure as the page writes it: JavaScript's String(number) with a decimal comma (60.0 → "60")."""
+    """The figure as the page writes it: at the published precision (2 decimals, half away from zero on the
+    number as JSON gives it), with a decimal comma (60.0 → "60,00"); tests/test_results_page.py checks the rest."""
     if x is None:
         return "–"
-    return (str(int(x)) if float(x).is_integer() else repr(float(x))).replace(".", ",")
+    return f"{Decimal(repr(float(x))).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}".replace(".", ",")
 
 
 def _check_figures(page, api: dict) -> None:  # noqa: ANN001

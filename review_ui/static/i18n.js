@@ -220,6 +220,10 @@ Object.assign(STRINGS.vi, {
   rs_csv_labels: "CSV (tiêu đề và nhãn tiếng Việt)", rs_report_pdf: "Báo cáo (PDF)", rs_report_html: "Báo cáo (xem trên trang)",
   rs_overall_n: "n = {n} · {s} phiếu · {p} mục chờ duyệt", rs_no_agency: "(không rõ cơ quan)",
   rs_no_ranking: "Chưa có cơ quan nào có câu trả lời.", rs_col_index: "Chỉ số",
+  rs_no_compare: "Không so sánh", rs_groups: "Nhóm người trả lời", rs_no_answer: "Không trả lời",
+  rs_up: "tăng {p} điểm", rs_down: "giảm {p} điểm", rs_same: "không đổi", rs_no_change_data: "không có số liệu để so sánh",
+  rs_change_line: "({w} so với đợt «{r}»: {v}%)", rs_previous: "Đợt «{r}»", rs_viewing: "Đang xem",
+  rs_compared_with: "so sánh với đợt «{r}»", rs_period: "Thời gian nhận phiếu",
 });
 Object.assign(STRINGS.en, {
   nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
@@ -259,6 +263,14 @@ Object.assign(STRINGS.en, {
   rs_csv_labels: "CSV (Vietnamese headers and labels)", rs_report_pdf: "Report (PDF)", rs_report_html: "Report (in the browser)",
   rs_overall_n: "n = {n} · {s} sheets · {p} items waiting for review", rs_no_agency: "(agency unknown)",
   rs_no_ranking: "No agency has answers yet.",
+  rs_period: "Received in", rs_compare: "Compare with round", rs_no_compare: "No comparison", rs_apply: "Show",
+  rs_period_hint: "Period: 2026, 2026-Q1, 2026-03, 2026-03-15 or 2026-03-01..2026-04-15 (empty: the whole round).",
+  rs_groups: "Respondent group", rs_col_index_pct: "Index (%)", rs_col_change: "Change (points)",
+  rs_chart_dist: "Answers per criterion",
+  rs_dist_note: "Shares of each criterion's final answers (no answer included); answers still waiting for review are not counted yet.",
+  rs_no_answer: "No answer", rs_up: "up {p} points", rs_down: "down {p} points", rs_same: "unchanged",
+  rs_no_change_data: "no figures to compare", rs_change_line: "({w} against round “{r}”: {v}%)", rs_previous: "Round “{r}”",
+  rs_viewing: "Showing", rs_compared_with: "compared with round “{r}”",
 });
 let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
 if (!(LANG in STRINGS)) LANG = "vi";

@@ -14,8 +14,10 @@ function navPageName() {
   return !last || last === "index.html" ? "./" : last;
 }
 
+// href: a page of NAV_PAGES, with or without a query string (a results view's filters survive the login)
 function navAllowed(role, href) {
-  const p = NAV_PAGES.find((x) => x.href === href);
+  const path = String(href).split("?")[0];
+  const p = NAV_PAGES.find((x) => x.href === path);
   return !!p && p.roles.includes(role);
 }
 
@@ -53,7 +55,7 @@ async function officePage(roles, start) {
   if (langBtn) langBtn.addEventListener("click", () => { toggleLang(); renderNav(me); whoLine(me); for (const f of onLang) f(); });
   const out = document.getElementById("logout");
   if (out) out.addEventListener("click", async () => { await api("POST", "/api/logout").catch(() => {}); location.href = "./"; });
-  API.onUnauthorized = () => { location.href = "./?next=" + encodeURIComponent(navPageName()); };
+  API.onUnauthorized = () => { location.href = "./?next=" + encodeURIComponent(navPageName() + location.search); };
   try {
     me = apiSession(await api("GET", "/api/me"));
   } catch (e) {
