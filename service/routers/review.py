@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import cv2
 import numpy as np
@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import ConfigDict, Field
 from sqlalchemy import and_, func, or_, select, update
 
-from omr.crops import field_crop, page_thumbnail
-from omr.layout import layout
+from omr.crops import CROP_MARGIN_MM, field_crop, page_thumbnail
+from omr.layout import PX_PER_MM, layout
 from omr.template import Template, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
@@ -185,8 +185,8 @@ def _scope(s, round: str | None, batch: int | None):  # noqa: ANN001, ANN202
 
 
 def review_groups_of(s, scope, user: str, *, ids_per_group: int = 0) -> list[dict[str, Any]]:  # noqa: ANN001
-    """Pending field items of open rounds grouped by (question, reason, status, proposal), largest first.
-    ``free``: the items nobody else holds now; ``item_ids``: the first ``ids_per_group`` free ones."""
+    """Pending field items of open rounds grouped by (question, reason, status, proposal), largest first
+    (free-text questions left out: their writing is typed in one by one). ``free``: the items nobody else holds now; ``item_ids``: the first ``ids_per_group`` free ones."""
     now = utcnow()
     rows = s.execute(
         select(ReviewItem.id, ReviewItem.field_id, ReviewItem.reason, ReviewItem.claimed_by, ReviewItem.claim_expires_at,
@@ -210,16 +210,19 @@ def review_groups_of(s, scope, user: str, *, ids_per_group: int = 0) -> list[dic
             g["free"] += 1
             if len(g["item_ids"]) < ids_per_group:
                 g["item_ids"].append(iid)
-    out = sorted(groups.values(), key=lambda g: (-g["count"], g["field_id"], g["key"]))
-    for g in out:
-        question, label = None, None
+    out = []
+    for g in sorted(groups.values(), key=lambda g: (-g["count"], g["field_id"], g["key"])):
+        question, label, kind = None, None, None
         try:
             _, f = layout(load_template(g.pop("template"))).field(g["field_id"])
-            question = f.text
+            question, kind = f.text, f.kind
             label = next((o.label for o in f.options if o.value == g["proposed"]), None)
         except Exception:  # noqa: BLE001  a form no longer loaded: the group is still listed by its field id
             pass
-        g.update(question=question, proposed_label=label)
+        if kind == "text":
+            continue  # handwriting is typed in one by one: a grid has nothing to accept
+        g.update(question=question, proposed_label=label, field_kind=kind)
+        out.append(g)
     return out
 
 
@@ -417,7 +420,9 @@ def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
 @router.get("/review/{item_id}/crop.png", response_class=Response,
             responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
                              "description": "the crop (PNG)"}})
-def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser) -> Response:
+def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser,
+                part: Annotated[Literal["row", "boxes"], Query(description="row: the question's whole row; boxes: only "
+                                                                         "its boxes (what a grid shows)")] = "row") -> Response:
     """The question's row from the aligned page, with a margin, the engine's reading outlined."""
     item = s.get(ReviewItem, item_id)
     if item is None:
@@ -439,8 +444,23 @@ def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser)
     chosen = a.value if a is not None else None
     reading = chosen if isinstance(chosen, list) else [chosen]
     marked = [m.get("value") for m in (a.marks or []) if m.get("kind") in MARKED_KINDS] if a is not None else []
-    ok, enc = cv2.imencode(".png", field_crop(aligned, f, reading=[v for v in reading if isinstance(v, int)], marked=marked))
+    crop = field_crop(aligned, f, reading=[v for v in reading if isinstance(v, int)], marked=marked)
+    if part == "boxes" and f.options:
+        crop = _boxes_only(crop, f)
+    ok, enc = cv2.imencode(".png", crop)
     return Response(enc.tobytes(), media_type="image/png", headers={"Cache-Control": "private, no-cache"})
+
+
+BOXES_MARGIN_MM = 7.0  # paper kept either side of a question's boxes in a grid's crop (room for column labels)
+
+
+def _boxes_only(crop: np.ndarray, f) -> np.ndarray:  # noqa: ANN001
+    """The columns of a row crop (``omr.crops.field_crop``) that hold the field's boxes, with a margin."""
+    x0 = max(0.0, f.row[0] - CROP_MARGIN_MM)
+    lo = min(o.box[0] for o in f.options) - BOXES_MARGIN_MM
+    hi = max(o.box[0] + o.box[2] for o in f.options) + BOXES_MARGIN_MM
+    a, b = max(0, int(round((lo - x0) * PX_PER_MM))), min(crop.shape[1], int(round((hi - x0) * PX_PER_MM)))
+    return np.ascontiguousarray(crop[:, a:b]) if b - a > 8 else crop
 
 
 def _check_value(f, value: Any) -> tuple[Any, str]:  # noqa: ANN001
