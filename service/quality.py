@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from omr.layout import layout
 from omr.template import load_template
+from service.indices import Z95, wilson_interval
 from service.models import Answer, QualityCheck, ReviewItem, Round
 
 DEFAULT_RATE = 1 / 200
 DEFAULT_LIMIT = 0.005
-Z95 = 1.959963984540054
 CHECKED_KINDS = ("single", "multiple", "code")  # free text is always read by a person: nothing to measure
 ACCEPTED = ("answered", "blank")
 
@@ -47,13 +47,7 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
         return None
     if not 0 <= k <= n:
         raise ValueError(f"k must lie in 0..n (k={k}, n={n})")
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact at the ends (rounding would leave 1e-18)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return lo, hi
+    return wilson_interval(k / n, n, z)
 
 
 def drawn(round_id: int, page_id: int, field_id: str, rate: float) -> bool:

@@ -112,12 +112,12 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
     out = tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel).to_json()
     if agency is None and agencies:
         per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups, channel=channel)
-        out["agencies"] = ranking_to_json(rank_agencies(per)) if per else []
+        out["agencies"] = ranking_to_json(rank_agencies(per, min_sample=r.min_sample)) if per else []
         rates = response_rates(s, r.id)
         for a in out["agencies"]:  # printed through the service: returned / printed per agency
             if (rate := rates.get(a.get("agency") or "")) is not None:
                 a.update(printed=rate["printed"], returned=rate["returned"], response_rate=rate["response_rate"])
-    out.update(round=r.name, agency=agency, batch=batch, period=period, group=group, channel=channel)
+    out.update(round=r.name, agency=agency, batch=batch, period=period, group=group, channel=channel, min_sample=r.min_sample)
     return out
 
 
@@ -144,7 +144,13 @@ def report(s: SessionDep, user: AnyUser, round: RoundRef,
     t = load_template(r.template)
     result = tallies.indices(s, t, r.id)
     per = tallies.indices_by_agency(s, t, r.id)
-    ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per) if len(per) > 1 else None, date=date.today())
+    from service.quality import draw_sample, summary
+
+    if r.state != "closed":
+        draw_sample(s, r)
+        s.commit()
+    ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per, min_sample=r.min_sample) if len(per) > 1 else None,
+                       date=date.today(), quality=summary(s, r).to_json(), min_sample=r.min_sample)
     name = "Báo cáo " + r.name.replace("/", "-")
     if format == "pdf":
         return Response(render_pdf(ctx), media_type="application/pdf",
