@@ -159,3 +159,50 @@ def test_a_round_worked_in_grids_by_keyboard(service, grid_round, page):  # noqa
         assert sorted(audits[iid]) == sorted(want), (iid, audits[iid])
     assert values[first["ids"][1]] == 3 and values[first["ids"][4]] == 5
     assert all(values[i] == 4 for i in first["ids"] if i not in (first["ids"][1], first["ids"][4]))
+
+
+def test_results_page_shows_the_measured_error_rate_and_intervals(service, grid_round, page):  # noqa: F811
+    """The quality sample of the grid round read blind through the API (one engine mistake found by two
+    readers), then the results page: the error rate with its interval and the warning, as /api/quality says."""
+    port, tok, base = service["port"], service["tok"], service["base"]
+    rid = grid_round["id"]
+    st, _ = _req(port, "PUT", f"/api/quality/settings?round={rid}", tok["admin1"], {"rate": 0.08})
+    assert st == 200
+    first_wrong = None
+    while True:
+        st, check = _req(port, "GET", f"/api/quality/next?round={rid}", tok["reviewer1"])
+        if st == 204:
+            break
+        st, pg = _req(port, "GET", f"/api/pages/{check['page_id']}", tok["viewer1"])
+        value = pg["fields"][check["field_id"]]["value"]
+        if first_wrong is None and check["field_kind"] == "single":  # read differently: a disagreement
+            value = next(o["value"] for o in check["options"] if o["value"] != value)
+            first_wrong = (check["id"], value)
+        assert _req(port, "POST", f"/api/quality/{check['id']}", tok["reviewer1"], {"value": value})[0] == 200
+    st, check = _req(port, "GET", f"/api/quality/next?round={rid}", tok["reviewer2"])
+    assert check["id"] == first_wrong[0] and check["stage"] == "second"
+    assert _req(port, "POST", f"/api/quality/{check['id']}", tok["reviewer2"], {"value": first_wrong[1]})[1]["corrected"]
+    st, qual = _req(port, "GET", f"/api/quality?round={rid}", tok["viewer1"])
+    assert qual["checked"] == qual["sampled"] >= 10 and qual["wrong"] == 1 and qual["over_limit"]
+
+    page.goto(base + "/ui/results.html")
+    page.wait_for_selector("#login-view:not([hidden])")
+    page.get_by_label("Tên người dùng").fill("viewer1")
+    page.get_by_label("Mã truy cập").fill(tok["viewer1"])
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(re.compile(r"results\.html$"))
+    page.get_by_label("Đợt khảo sát").select_option(label=ROUND)
+    page.wait_for_function("window.__qualityRender && window.__qualityRender.quality && window.__qualityRender.quality.round_id === "
+                           + str(rid))
+    box = page.locator("#rs-quality")
+    box.get_by_role("heading", name="Độ tin cậy của kết quả").wait_for()
+    lo, hi = qual["ci95"]
+    def vi(x: float) -> str:  # noqa: E306
+        return f"{round(x * 100, 3)} %".replace(".", ",")
+    assert vi(qual["error_rate"]) in box.inner_text() and vi(lo) in box.inner_text() and vi(hi) in box.inner_text()
+    box.get_by_role("alert").filter(has_text="Cảnh báo trước khi công bố").wait_for()
+    st, ind = _req(port, "GET", f"/api/indices?round={rid}&agencies=true", tok["viewer1"])
+    overall_ci = f"{ind['ci95'][0]:.2f}–{ind['ci95'][1]:.2f}".replace(".", ",")
+    assert overall_ci in box.locator("#rs-ci").inner_text()
+    box.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "results-quality.png"))
