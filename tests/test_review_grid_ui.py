@@ -93,7 +93,7 @@ def test_a_round_worked_in_grids_by_keyboard(service, grid_round, page):  # noqa
     page.keyboard.press("Tab")
     page.keyboard.type(tok["reviewer1"])
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"grid\.html$"))
+    page.wait_for_url(re.compile(r"/ui/grid\.html$"))
     page.get_by_role("navigation", name="Các trang").wait_for()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("link", name="Duyệt theo lưới").get_attribute("aria-current") == "page"
@@ -162,34 +162,62 @@ def test_a_round_worked_in_grids_by_keyboard(service, grid_round, page):  # noqa
 
 
 def test_results_page_shows_the_measured_error_rate_and_intervals(service, grid_round, page):  # noqa: F811
-    """The quality sample of the grid round read blind through the API (one engine mistake found by two
-    readers), then the results page: the error rate with its interval and the warning, as /api/quality says."""
+    """The quality sample of the grid round read blind on the check page by keyboard (one reading differs; a
+    second reviewer confirms it through the API: an engine mistake), then the results page: the error rate
+    with its interval and the warning, as /api/quality says."""
     port, tok, base = service["port"], service["tok"], service["base"]
     rid = grid_round["id"]
     st, _ = _req(port, "PUT", f"/api/quality/settings?round={rid}", tok["admin1"], {"rate": 0.08})
     assert st == 200
-    first_wrong = None
-    while True:
-        st, check = _req(port, "GET", f"/api/quality/next?round={rid}", tok["reviewer1"])
-        if st == 204:
+    # reviewer1 reads the sample blind on the check page, by keyboard; the first single-choice one differently
+    # (signed in on the queue page, then to the check page by its link on the grid page)
+    page.goto(base + "/ui/")
+    page.wait_for_selector("#login-view:not([hidden])")
+    page.keyboard.type("reviewer1")
+    page.keyboard.press("Tab")
+    page.keyboard.type(tok["reviewer1"])
+    page.keyboard.press("Enter")
+    page.get_by_role("navigation", name="Các trang").wait_for()
+    page.get_by_role("link", name="Duyệt theo lưới").first.click()
+    page.wait_for_url(re.compile(r"/ui/grid\.html$"))
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("link", name="Kiểm tra chất lượng").click()
+    page.wait_for_url(re.compile(r"/ui/check\.html$"))
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Đợt khảo sát").select_option(label=ROUND)
+    page.get_by_role("button", name="Bắt đầu").focus()
+    before = page.evaluate("window.__checkRender ? window.__checkRender.at : 0")
+    page.keyboard.press("Enter")
+    first_wrong, shot = None, False
+    for _ in range(60):
+        page.wait_for_function(f"window.__checkRender && window.__checkRender.at > {before}", timeout=20000)
+        cid = page.evaluate("window.__checkRender.id")
+        if cid is None:
             break
+        st, check = _req(port, "GET", f"/api/quality/{cid}", tok["reviewer1"])
+        assert "value" not in check and check["stage"] == "first"
         st, pg = _req(port, "GET", f"/api/pages/{check['page_id']}", tok["viewer1"])
         value = pg["fields"][check["field_id"]]["value"]
         if first_wrong is None and check["field_kind"] == "single":  # read differently: a disagreement
             value = next(o["value"] for o in check["options"] if o["value"] != value)
-            first_wrong = (check["id"], value)
-        assert _req(port, "POST", f"/api/quality/{check['id']}", tok["reviewer1"], {"value": value})[0] == 200
+            first_wrong = (cid, value)
+        page.keyboard.press("Enter")  # nothing chosen yet: nothing recorded, the page says so
+        page.get_by_text("Hãy chọn một phương án").wait_for()
+        page.keyboard.press("0" if value is None else str(value))
+        if not shot:
+            page.wait_for_function("[...document.querySelectorAll('#qc-crop')].every(i => i.complete && i.naturalWidth > 0)")
+            page.screenshot(path=str(SHOTS / "review-check.png"))
+            shot = True
+        before = page.evaluate("window.__checkRender.at")
+        page.keyboard.press("Enter")
+    page.get_by_text("Không còn câu nào của mẫu kiểm tra chờ bạn đọc").wait_for()
     st, check = _req(port, "GET", f"/api/quality/next?round={rid}", tok["reviewer2"])
     assert check["id"] == first_wrong[0] and check["stage"] == "second"
     assert _req(port, "POST", f"/api/quality/{check['id']}", tok["reviewer2"], {"value": first_wrong[1]})[1]["corrected"]
     st, qual = _req(port, "GET", f"/api/quality?round={rid}", tok["viewer1"])
     assert qual["checked"] == qual["sampled"] >= 10 and qual["wrong"] == 1 and qual["over_limit"]
 
-    page.goto(base + "/ui/results.html")
-    page.wait_for_selector("#login-view:not([hidden])")
-    page.get_by_label("Tên người dùng").fill("viewer1")
-    page.get_by_label("Mã truy cập").fill(tok["viewer1"])
-    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("link", name="Kết quả").click()
     page.wait_for_url(re.compile(r"results\.html$"))
     page.get_by_label("Đợt khảo sát").select_option(label=ROUND)
     page.wait_for_function("window.__qualityRender && window.__qualityRender.quality && window.__qualityRender.quality.round_id === "

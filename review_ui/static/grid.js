@@ -5,7 +5,7 @@
 "use strict";
 
 Object.assign(STRINGS.vi, {
-  gr_title: "Duyệt theo lưới", gr_size: "Số mục mỗi lưới", gr_start: "Bắt đầu", gr_single: "Duyệt từng mục",
+  gr_check: "Kiểm tra chất lượng", gr_title: "Duyệt theo lưới", gr_size: "Số mục mỗi lưới", gr_start: "Bắt đầu", gr_single: "Duyệt từng mục",
   gr_save: "Lưu cả lưới: {n} mục (Enter)", gr_undo: "Hoàn tác lưới vừa lưu (U)",
   gr_meta_reason: "Lý do", gr_meta_prop: "Máy đọc", gr_meta_group: "nhóm có {n} mục", gr_meta_left: "còn {n} nhóm",
   gr_saved: "Đã lưu {n} mục ({k} ô đã sửa).", gr_undone: "Đã hoàn tác lưới: {n} mục trở lại hàng đợi.",
@@ -15,7 +15,7 @@ Object.assign(STRINGS.vi, {
   gr_keys: "Enter: lưu cả lưới (mỗi ô theo máy đọc, trừ ô đã sửa) · ←→↑↓: chọn ô · 1–9: sửa ô đang chọn · 0: để trống · X: không hợp lệ · Delete: bỏ sửa · U: hoàn tác lưới vừa lưu",
 });
 Object.assign(STRINGS.en, {
-  gr_title: "Grid review", gr_size: "Items per grid", gr_start: "Start", gr_single: "One by one",
+  gr_check: "Quality check", gr_title: "Grid review", gr_size: "Items per grid", gr_start: "Start", gr_single: "One by one",
   gr_save: "Save the whole grid: {n} items (Enter)", gr_undo: "Undo the last grid (U)",
   gr_meta_reason: "Reason", gr_meta_prop: "Engine read", gr_meta_group: "group of {n} items", gr_meta_left: "{n} groups left",
   gr_saved: "Saved {n} items ({k} corrected).", gr_undone: "Grid undone: {n} items back in the queue.",
