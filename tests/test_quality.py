@@ -128,6 +128,9 @@ def test_blind_check_second_reviewer_and_the_rate(tmp_path, db_url):
         assert q["estimated_wrong"] == round(q["population"] / 3) and q["population"] == 60 * 13
         assert q["second_readings"] == 2 and q["second_agrees_first"] == 1
         assert q["over_limit"] and "exceed the round's limit of 1.00%" in q["warning"]
+        # the reviewers' work: rv1 read three first (two held: the agreed one and the one the second confirmed)
+        by = {r["name"]: r for r in c.get("/api/review/stats?round=QC", headers=_h(tok["viewer1"])).json()["reviewers"]}
+        assert (by["rv1"]["qc_first"], by["rv1"]["qc_agreement"], by["rv2"]["qc_second"]) == (3, round(2 / 3, 4), 2)
 
 
 def test_planted_wrong_answers_fall_inside_the_interval(tmp_path):

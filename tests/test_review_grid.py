@@ -185,3 +185,28 @@ def test_two_reviewers_bulk_the_same_items_at_once(tmp_path, db_url):
         assert sorted(x.new["item"] for x in reviews) == won and {x.user for x in reviews} == {winner}
         with c.app.state.factory() as s:
             assert s.scalar(select(func.count()).select_from(AuditEntry)) == len(won)
+
+
+def test_reviewers_work_grid_share_and_items_per_hour(tmp_path, db_url):
+    from datetime import datetime, timedelta, timezone
+
+    with _setup(tmp_path, db_url) as (c, tok):
+        grid = c.get("/api/review/grid?round=Huế 2026&size=4", headers=_h(tok["rv1"])).json()["items"]
+        assert c.post("/api/review/bulk", headers=_h(tok["rv1"]), json={"accept": True, "items": [i["id"] for i in grid]}).status_code == 200
+        one = c.get("/api/review/next?round=Huế 2026", headers=_h(tok["rv2"])).json()
+        assert c.post(f"/api/review/{one['id']}", headers=_h(tok["rv2"]), json={"value": one["proposed"]}).status_code == 200
+        assert c.post(f"/api/review/{one['id']}/undo", headers=_h(tok["rv2"])).status_code == 200
+        again = c.post(f"/api/review/{one['id']}", headers=_h(tok["rv2"]), json={"value": None, "invalid": True})
+        assert again.status_code == 200, again.text
+        # rv1's four decisions at 0 s, 60 s, 30 min and 30 min 30 s: active 60 + 300 (a pause counts 5 minutes) + 30
+        t0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+        with c.app.state.factory() as s, s.begin():
+            mine = list(s.scalars(select(AuditEntry).where(AuditEntry.user == "rv1").order_by(AuditEntry.id)))
+            for a, dt in zip(mine, (0, 60, 1800, 1830)):
+                a.at = t0 + timedelta(seconds=dt)
+        st = c.get("/api/review/stats?round=Huế 2026", headers=_h(tok["viewer1"])).json()
+        by = {r["name"]: r for r in st["reviewers"]}
+        assert (by["rv1"]["decisions"], by["rv1"]["grid"], by["rv1"]["single"], by["rv1"]["grid_share"]) == (4, 4, 0, 1.0)
+        assert by["rv1"]["active_hours"] == round(390 / 3600, 4) and by["rv1"]["items_per_hour"] == round(4 / (390 / 3600), 1)
+        assert (by["rv2"]["decisions"], by["rv2"]["grid"], by["rv2"]["single"], by["rv2"]["undone"]) == (2, 0, 2, 1)
+        assert by["rv2"]["grid_share"] == 0.0

@@ -408,6 +408,70 @@ def review_bulk_undo(body: BulkUndo, request: Request, s: SessionDep, user: Revi
     return {"undone": len(items), "items": [item_json(s, it) for it in items]}
 
 
+# --------------------------------------------------------------------------
+# Reviewers' work
+# --------------------------------------------------------------------------
+DECISIONS = ("review", "correct", "reject page", "retry page", "accept serial", "settle duplicate", "manual entry", "place page")
+IDLE_SECONDS = 300  # a pause longer than this between two decisions counts as this long (a break, not work)
+
+
+def reviewer_stats(s, round_id: int) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Per reviewer: decisions (grid and single), undos, active hours (gaps between decisions, each at most
+    IDLE_SECONDS) and items per active hour; the blind double check's readings and their agreement."""
+    from service.models import QualityCheck
+
+    rows = s.execute(select(AuditEntry.user, AuditEntry.action, AuditEntry.at, AuditEntry.new)
+                     .join(Page, Page.id == AuditEntry.page_id)
+                     .where(Page.round_id == round_id, AuditEntry.action.in_((*DECISIONS, "undo")))
+                     .order_by(AuditEntry.user, AuditEntry.at, AuditEntry.id)).all()
+    by: dict[str, dict[str, Any]] = {}
+    last: dict[str, datetime] = {}
+    for name, action, at, new in rows:
+        r = by.setdefault(name, {"name": name, "decisions": 0, "grid": 0, "single": 0, "undone": 0, "active_seconds": 0.0})
+        at = _aware(at)
+        if action == "undo":
+            r["undone"] += 1
+            continue
+        r["decisions"] += 1
+        r["grid" if isinstance(new, dict) and new.get("mode") == "grid" else "single"] += 1
+        if name in last:
+            r["active_seconds"] += min(IDLE_SECONDS, max(0.0, (at - last[name]).total_seconds()))
+        last[name] = at
+    checks = s.execute(select(QualityCheck.first_by, QualityCheck.first_value, QualityCheck.first_status,
+                              QualityCheck.second_by, QualityCheck.second_value, QualityCheck.second_status,
+                              QualityCheck.engine_value, QualityCheck.engine_status)
+                       .where(QualityCheck.round_id == round_id, QualityCheck.first_by.is_not(None))).all()
+    for fb, fv, fs, sb, sv, ss, ev, es in checks:
+        f = by.setdefault(fb, {"name": fb, "decisions": 0, "grid": 0, "single": 0, "undone": 0, "active_seconds": 0.0})
+        f["qc_first"] = f.get("qc_first", 0) + 1
+        final = (sv, ss) if ss is not None else (ev, es) if (fv, fs) == (ev, es) else None
+        if final is not None:  # settled: did the first reading hold?
+            f["qc_first_settled"] = f.get("qc_first_settled", 0) + 1
+            f["qc_first_agrees"] = f.get("qc_first_agrees", 0) + ((fv, fs) == final)
+        if sb:
+            g = by.setdefault(sb, {"name": sb, "decisions": 0, "grid": 0, "single": 0, "undone": 0, "active_seconds": 0.0})
+            g["qc_second"] = g.get("qc_second", 0) + 1
+    out = []
+    for r in sorted(by.values(), key=lambda r: r["name"]):
+        hours = r.pop("active_seconds") / 3600
+        settled = r.pop("qc_first_settled", 0)
+        r.update(active_hours=round(hours, 4), items_per_hour=round(r["decisions"] / hours, 1) if hours > 0 else None,
+                 grid_share=round(r["grid"] / r["decisions"], 4) if r["decisions"] else None,
+                 qc_first=r.get("qc_first", 0), qc_second=r.get("qc_second", 0),
+                 qc_agreement=round(r.get("qc_first_agrees", 0) / settled, 4) if settled else None)
+        r.pop("qc_first_agrees", None)
+        out.append(r)
+    return out
+
+
+@router.get("/review/stats")
+def review_stats(s: SessionDep, user: AnyUser, round: OptionalRoundRef = None) -> dict[str, Any]:
+    """Reviewers' work in a round: items per active hour, the share of grid and single decisions, undos, and on
+    the quality sample the readings each gave and how often their first reading held."""
+    r = resolve_round(s, round)
+    return {"round": r.name, "idle_seconds": IDLE_SECONDS, "reviewers": reviewer_stats(s, r.id)}
+
+
 @router.get("/review/{item_id}")
 def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
     """One review item as the queue shows it (without claiming it)."""
