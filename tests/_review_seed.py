@@ -19,10 +19,11 @@ def page1_fields() -> list[str]:
 
 
 def seed_pages(factory, round_id: int, sheets: Mapping[str, Mapping[str, Any]], *, agency: str | None = None,  # noqa: ANN001
-               default: int = 4, first_serial: int = 1) -> list[int]:
+               default: int = 4, first_serial: int = 1, aligned_sha: str | None = None) -> list[int]:
     """Page 1 of one sheet per entry of ``sheets`` (serial → {field: value or (value, status, reason)}); every
     other field of the page answered ``default``. A (value, "uncertain", reason) or (None, "multiple", reason)
-    field is queued for review as the engine would queue it. Returns the page ids."""
+    field is queued for review as the engine would queue it. ``aligned_sha``: a stored aligned image every page
+    shows (for crops). Returns the page ids."""
     ids = []
     with factory() as s, s.begin():
         b = Batch(round_id=round_id, agency=agency, created_by="seed")
@@ -44,6 +45,6 @@ def seed_pages(factory, round_id: int, sheets: Mapping[str, Mapping[str, Any]], 
                 fields[fid] = {"value": value, "status": status, "confidence": conf, "reason": reason,
                                "marks": [{"value": value, "fill": 0.6, "kind": "marked"}] if value is not None else []}
             store_page_result(s, p, {"status": "ok", "template": TEMPLATE, "version": 1, "page": 1, "sheet": serial,
-                                     "agency": agency, "alignment_quality": 1.0, "identified_by": "qr", "fields": fields}, None)
+                                     "agency": agency, "alignment_quality": 1.0, "identified_by": "qr", "fields": fields}, aligned_sha)
             ids.append(p.id)
     return ids
