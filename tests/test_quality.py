@@ -185,3 +185,28 @@ def test_planted_wrong_answers_fall_inside_the_interval(tmp_path):
                     assert a.value == truth[sheet][qc.field_id]
         assert q["wrong"] >= 5 and slipped <= 1
         assert math.isclose(q["error_rate"], q["wrong"] / q["checked"], abs_tol=1e-6)
+
+
+def test_a_0004_database_gains_the_quality_tables(tmp_path):
+    """Migration 0005 on a database of revision 0004, twice (idempotent like the others)."""
+    from sqlalchemy import inspect, text
+
+    from service.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    migrate(engine)
+    with engine.begin() as c:  # make it look like a database written at revision 0004
+        c.execute(text("DROP TABLE quality_checks"))
+        for col in ("qc_rate", "qc_limit", "qc_upto", "min_sample"):
+            c.execute(text(f"ALTER TABLE rounds DROP COLUMN {col}"))
+        c.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+        c.execute(text("INSERT INTO rounds (id, name, template, version, period, created_at, state) "
+                       "VALUES (1, 'r', 'sipas-2017', 1, '', '2026-01-01', 'open')"))
+    migrate(engine)
+    migrate(engine)
+    insp = inspect(engine)
+    assert "quality_checks" in insp.get_table_names()
+    assert {"qc_rate", "qc_limit", "qc_upto", "min_sample"} <= {col["name"] for col in insp.get_columns("rounds")}
+    with engine.connect() as c:
+        assert c.execute(text("SELECT qc_upto, qc_rate FROM rounds")).one() == (0, None)
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"

@@ -116,6 +116,14 @@ def test_a_round_worked_in_grids_by_keyboard(service, grid_round, page):  # noqa
     assert re.search(r"^Ô 2, phiếu \d+: 3\b.*\(đã sửa\)$", fixed.nth(0).get_attribute("aria-label"))
     assert page.evaluate("window.__gridRender.fixes") == {str(first["ids"][1]): {"value": 3}, str(first["ids"][4]): {"value": 5}}
     page.get_by_role("button", name=re.compile(r"Lưu cả lưới: 20 mục")).wait_for()
+    # O opens the focused crop's whole page alone, in a new tab
+    st, fifth = _req(port, "GET", f"/api/review/{first['ids'][4]}", tok["reviewer1"])
+    with page.context.expect_page() as popup:
+        page.keyboard.press("o")
+    popup.value.wait_for_load_state()
+    assert popup.value.url.endswith(f"/ui/page.html?id={fifth['page_id']}")
+    popup.value.close()
+    page.bring_to_front()
     page.screenshot(path=str(SHOTS / "review-grid.png"))
 
     # Enter saves the whole grid; the next one comes

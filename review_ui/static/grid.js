@@ -5,24 +5,24 @@
 "use strict";
 
 Object.assign(STRINGS.vi, {
-  gr_check: "Kiểm tra chất lượng", gr_title: "Duyệt theo lưới", gr_size: "Số mục mỗi lưới", gr_start: "Bắt đầu", gr_single: "Duyệt từng mục",
+  gr_open: "Xem cả trang (O)", gr_check: "Kiểm tra chất lượng", gr_title: "Duyệt theo lưới", gr_size: "Số mục mỗi lưới", gr_start: "Bắt đầu", gr_single: "Duyệt từng mục",
   gr_save: "Lưu cả lưới: {n} mục (Enter)", gr_undo: "Hoàn tác lưới vừa lưu (U)",
   gr_meta_reason: "Lý do", gr_meta_prop: "Máy đọc", gr_meta_group: "nhóm có {n} mục", gr_meta_left: "còn {n} nhóm",
   gr_saved: "Đã lưu {n} mục ({k} ô đã sửa).", gr_undone: "Đã hoàn tác lưới: {n} mục trở lại hàng đợi.",
   gr_nothing_undo: "Chưa có lưới nào để hoàn tác.", gr_done: "Không còn mục nào để duyệt theo lưới trong đợt này. Các trang cần quyết định riêng nằm ở trang Duyệt từng mục.",
   gr_blank: "trống", gr_invalid: "không hợp lệ", gr_sheet: "phiếu", gr_cell: "Ô {k}, phiếu {s}: {v}", gr_fixed: "đã sửa",
   gr_left: "Còn {n} mục chờ duyệt trong đợt.", gr_conflict: "Có mục vừa được người khác giữ hoặc quyết định; lưới đã được tải lại.",
-  gr_keys: "Enter: lưu cả lưới (mỗi ô theo máy đọc, trừ ô đã sửa) · ←→↑↓: chọn ô · 1–9: sửa ô đang chọn · 0: để trống · X: không hợp lệ · Delete: bỏ sửa · U: hoàn tác lưới vừa lưu",
+  gr_keys: "Enter: lưu cả lưới (mỗi ô theo máy đọc, trừ ô đã sửa) · ←→↑↓: chọn ô · 1–9: sửa ô đang chọn · 0: để trống · X: không hợp lệ · Delete: bỏ sửa · O: xem cả trang · U: hoàn tác lưới vừa lưu",
 });
 Object.assign(STRINGS.en, {
-  gr_check: "Quality check", gr_title: "Grid review", gr_size: "Items per grid", gr_start: "Start", gr_single: "One by one",
+  gr_open: "Whole page (O)", gr_check: "Quality check", gr_title: "Grid review", gr_size: "Items per grid", gr_start: "Start", gr_single: "One by one",
   gr_save: "Save the whole grid: {n} items (Enter)", gr_undo: "Undo the last grid (U)",
   gr_meta_reason: "Reason", gr_meta_prop: "Engine read", gr_meta_group: "group of {n} items", gr_meta_left: "{n} groups left",
   gr_saved: "Saved {n} items ({k} corrected).", gr_undone: "Grid undone: {n} items back in the queue.",
   gr_nothing_undo: "No grid to undo yet.", gr_done: "Nothing left to review in grids in this round. Pages that need a decision of their own are on the one-by-one page.",
   gr_blank: "blank", gr_invalid: "invalid", gr_sheet: "sheet", gr_cell: "Cell {k}, sheet {s}: {v}", gr_fixed: "corrected",
   gr_left: "{n} items left to review in the round.", gr_conflict: "Some items were taken or decided by someone else meanwhile; the grid was reloaded.",
-  gr_keys: "Enter: save the whole grid (each cell as the engine read it, unless corrected) · ←→↑↓: pick a cell · 1–9: correct the picked cell · 0: blank · X: invalid · Delete: drop the correction · U: undo the last grid",
+  gr_keys: "Enter: save the whole grid (each cell as the engine read it, unless corrected) · ←→↑↓: pick a cell · 1–9: correct the picked cell · 0: blank · X: invalid · Delete: drop the correction · O: the whole page · U: undo the last grid",
 });
 
 const $g = (id) => document.getElementById(id);
@@ -95,6 +95,8 @@ function renderCells(focus = true) {
         opts.append(h("button", { type: "button", tabindex: "-1", title: o.label, "aria-label": `${o.value} ${o.label}`,
           onclick: (e) => { e.stopPropagation(); setDigit(o.value); } }, String(o.value)));
       }
+      opts.append(h("a", { href: `page.html?id=${item.page_id}`, target: "_blank", rel: "noopener", tabindex: "-1",
+        onclick: (e) => e.stopPropagation() }, t("gr_open")));
       cell.append(opts);
     }
     box.append(cell);
@@ -235,6 +237,10 @@ function onKey(e) {
   else if (k === "x" || k === "X") { e.preventDefault(); setFix("invalid"); }
   else if (k === "Delete") { e.preventDefault(); setFix("clear"); }
   else if (k === "u" || k === "U") { e.preventDefault(); undoGrid(); }
+  else if ((k === "o" || k === "O") && G.items[G.current]) {  // the crop's whole page, alone, in a new tab
+    e.preventDefault();
+    window.open(`page.html?id=${G.items[G.current].page_id}`, "_blank", "noopener");
+  }
 }
 
 officePage(["admin", "reviewer"], async (me, onLang) => {
