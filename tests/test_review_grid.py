@@ -88,6 +88,12 @@ def test_groups_largest_first_with_their_proposals(tmp_path, db_url):
         assert g2[0]["count"] == 5 and g2[0]["free"] == 2
         other = c.get(f"/api/review/grid?round=Huế 2026&size=10&group={g[0]['key']}", headers=_h(tok["rv2"])).json()
         assert len(other["items"]) == 2 and not {i["id"] for i in other["items"]} & {i["id"] for i in grid["items"]}
+        assert other["groups_left"] is None and grid["groups_left"] == 3  # a named group is scanned alone
+        # that group is now all held (by rv1 and rv2): naming it gives a third reviewer nothing; a malformed key names none
+        assert c.get(f"/api/review/grid?round=Huế 2026&group={g[0]['key']}", headers=_h(tok["viewer1"])).status_code == 403
+        for key in (g[0]["key"], "[1,2]", "not json", '["c07","faint mark","uncertain",5]'):
+            r = c.get("/api/review/grid", params={"round": "Huế 2026", "group": key}, headers=_h(tok["admin1"]))
+            assert r.status_code == (200 if key.endswith("5]") else 204), key
 
 
 def test_bulk_accepts_a_grid_each_item_audited_and_undoes_it(tmp_path, db_url):

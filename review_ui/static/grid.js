@@ -129,7 +129,12 @@ function showDone() {
 
 async function loadGrid() {
   const q = new URLSearchParams({ round: G.round, size: $g("gr-size").value });
-  const grid = await api("GET", "/api/review/grid?" + q);
+  let grid = null;
+  if (G.group) {  // the same group first (cheap for the server); then the largest group left
+    grid = await api("GET", "/api/review/grid?" + new URLSearchParams({ ...Object.fromEntries(q), group: G.group.key }));
+    if (grid !== null && grid.groups_left === null) grid.groups_left = G.groupsLeft;
+  }
+  if (grid === null) grid = await api("GET", "/api/review/grid?" + q);
   if (grid === null) showDone(); else show(grid);
   progress();
 }

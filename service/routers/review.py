@@ -205,18 +205,35 @@ def _scope(s, round: str | None, batch: int | None):  # noqa: ANN001, ANN202
     raise ApiError(422, "say which queue: batch=ID or round=R")
 
 
-def review_groups_of(s, scope, user: str, *, ids_per_group: int = 0) -> list[dict[str, Any]]:  # noqa: ANN001
+def _parse_key(key: str) -> tuple[str, str, str | None, Any] | None:
+    try:
+        k = json.loads(key)
+    except ValueError:
+        return None
+    if not (isinstance(k, list) and len(k) == 4 and isinstance(k[0], str) and isinstance(k[1], str)
+            and (k[2] is None or isinstance(k[2], str))):
+        return None
+    return k[0], k[1], k[2], k[3]
+
+
+def review_groups_of(s, scope, user: str, *, ids_per_group: int = 0, only: str | None = None) -> list[dict[str, Any]]:  # noqa: ANN001
     """Pending field items of open rounds grouped by (question, reason, status, proposal), largest first
     (free-text questions left out: their writing is typed in one by one). ``free``: the items nobody else holds now; ``item_ids``: the first ``ids_per_group`` free ones."""
     now = utcnow()
-    rows = s.execute(
-        select(ReviewItem.id, ReviewItem.field_id, ReviewItem.reason, ReviewItem.claimed_by, ReviewItem.claim_expires_at,
-               Answer.status, Answer.value, Page.template)
-        .join(Answer, and_(Answer.page_id == ReviewItem.page_id, Answer.field_id == ReviewItem.field_id))
-        .join(Page, Page.id == ReviewItem.page_id)
-        .where(scope, ReviewItem.state == "pending", ReviewItem.kind == "field", ReviewItem.round_id.in_(open_rounds()))
-        .order_by(ReviewItem.confidence, ReviewItem.page_id, ReviewItem.order_key, ReviewItem.id)
-    ).all()
+    q = (select(ReviewItem.id, ReviewItem.field_id, ReviewItem.reason, ReviewItem.claimed_by, ReviewItem.claim_expires_at,
+                Answer.status, Answer.value, Page.template)
+         .join(Answer, and_(Answer.page_id == ReviewItem.page_id, Answer.field_id == ReviewItem.field_id))
+         .join(Page, Page.id == ReviewItem.page_id)
+         .where(scope, ReviewItem.state == "pending", ReviewItem.kind == "field", ReviewItem.round_id.in_(open_rounds())))
+    if only is not None:  # one group: its question, reason and status narrow the scan; the proposal is compared below
+        k = _parse_key(only)
+        if k is None:
+            return []
+        q = q.where(ReviewItem.field_id == k[0], ReviewItem.reason == k[1],
+                    Answer.status.is_(None) if k[2] is None else Answer.status == k[2])
+        if isinstance(k[3], int) and not isinstance(k[3], bool):
+            q = q.where(Answer.value_int == k[3])
+    rows = s.execute(q.order_by(ReviewItem.confidence, ReviewItem.page_id, ReviewItem.order_key, ReviewItem.id)).all()
     groups: dict[str, dict[str, Any]] = {}
     for iid, fid, reason, claimed_by, expires, status, value, template in rows:
         proposed = _proposal(status, value)
@@ -262,9 +279,10 @@ def review_grid(request: Request, s: SessionDep, user: Reviewer, round: Optional
                 group: Annotated[str | None, text_query("a group's key from /api/review/groups (default: the largest "
                                                         "group with free items)", max_length=4000)] = None,
                 size: Annotated[int, Query(ge=1, le=GRID_MAX, description="crops on the screen")] = GRID_DEFAULT) -> Any:
-    """The next grid for the caller: up to ``size`` items of one group, claimed for them, as the queue shows items."""
+    """The next grid for the caller: up to ``size`` items of one group, claimed for them, as the queue shows items.
+    Naming the group of the last grid (``group``) continues it at the cost of that group alone; 204 once it is empty."""
     scope = _scope(s, round, batch)
-    groups = [g for g in review_groups_of(s, scope, user.name, ids_per_group=GRID_MAX) if g["free"]]
+    groups = [g for g in review_groups_of(s, scope, user.name, ids_per_group=GRID_MAX, only=group) if g["free"]]
     if group is not None:
         groups = [g for g in groups if g["key"] == group]
     if not groups:
@@ -283,7 +301,8 @@ def review_grid(request: Request, s: SessionDep, user: Reviewer, round: Optional
     if not items:
         return Response(status_code=204)
     g = {k: v for k, v in g.items() if k != "item_ids"}
-    return {"group": g, "items": items, "groups_left": len(groups)}
+    # groups_left: counted only when no group was named (naming one scans that group alone)
+    return {"group": g, "items": items, "groups_left": len(groups) if group is None else None}
 
 
 BulkId = Annotated[int, Field(ge=1, le=MAX_ID, description="a review item's id")]
