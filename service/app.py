@@ -15,7 +15,7 @@ from service import openapi
 from service.db import make_engine, migrate, session_factory
 from service.errors import ApiError, handle_api_error, handle_validation_error
 from service.guard import RequestGuard
-from service.routers import agencies, auth, batches, imports, pages, print_runs, results, review, rounds, status, templates, users
+from service.routers import agencies, auth, batches, imports, pages, print_runs, quality, results, review, rounds, status, templates, users
 from service.settings import Settings
 from service.storage import Store
 from service.throttle import LoginThrottle
@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, handle_validation_error)  # echoes only a prefix of the input
     # writes are authenticated and bodies capped before any body is read (service/guard.py)
     app.add_middleware(RequestGuard, settings=settings, factory=factory)
-    routers = [m.router for m in (auth, users, rounds, print_runs, imports, agencies, templates, batches, pages, review, results, status)]
+    routers = [m.router for m in (auth, users, rounds, print_runs, imports, agencies, templates, batches, pages, review, quality, results, status)]
     for r in routers:
         app.include_router(r, responses=openapi.ERRORS)
     openapi.install(app, routers)

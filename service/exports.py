@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from service.indices import AgencyRank, IndexResult, iter_questions, question_options
+from service.indices import AgencyRank, IndexResult, index_ci95, iter_questions, question_options
 from service.tally_jsonl import QuestionFrequency, frequencies as count_frequencies
 
 FORMATS = ("csv", "xlsx", "sav", "json")
@@ -301,18 +301,22 @@ def xlsx_bytes(
     lo, hi = result.scale
     scale_labels = _scale_labels(template, result)
     head = ["Mã", "Yếu tố / tiêu chí", "Chỉ số hài lòng (%)", "Điểm trung bình", "Số phiếu hợp lệ (n)", "Chờ duyệt"]
+    levels = hi - lo + 1
     head += [f"{v}. {scale_labels.get(v, v)}" for v in range(lo, hi + 1)]
+    head += ["KTC 95 % – cận dưới (%)", "KTC 95 % – cận trên (%)"]  # the index's 95% interval from its n (service.indices)
     ws.append(head)
-    ws.append(["", "CHỈ SỐ HÀI LÒNG CHUNG", _r2(result.overall), _r2(result.mean), result.n, result.pending_review])
+    ws.append(["", "CHỈ SỐ HÀI LÒNG CHUNG", _r2(result.overall), _r2(result.mean), result.n, result.pending_review,
+               *[None] * levels, *_ci_cells(result.overall, result.n)])
     for c in ws[2]:
         c.font = bold
     for e in result.elements:
-        ws.append([e.id, e.name, _r2(e.index), _r2(e.mean), e.n, e.pending])
+        ws.append([e.id, e.name, _r2(e.index), _r2(e.mean), e.n, e.pending, *[None] * levels, *_ci_cells(e.index, e.n)])
         for c in ws[ws.max_row]:
             c.font = bold
         for cr in e.criteria:
             label = f"{cr.number}. {cr.text}" if cr.number else cr.text
-            ws.append([cr.id, label, _r2(cr.index), _r2(cr.mean), cr.n, cr.pending, *[cr.distribution.get(v, 0) for v in range(lo, hi + 1)]])
+            ws.append([cr.id, label, _r2(cr.index), _r2(cr.mean), cr.n, cr.pending, *[cr.distribution.get(v, 0) for v in range(lo, hi + 1)],
+                       *_ci_cells(cr.index, cr.n)])
             ws.cell(row=ws.max_row, column=2).alignment = Alignment(wrap_text=True, vertical="top", indent=1)
     ws.append([])
     ws.append(["", f"Số phiếu đã đọc: {result.sheets}; số phiếu có ít nhất một câu trả lời hợp lệ: {result.n}; số ô chờ duyệt: {result.pending_review}."])
@@ -321,25 +325,30 @@ def xlsx_bytes(
     for row in ws.iter_rows(min_row=2, min_col=3, max_col=4):
         for c in row:
             c.number_format = "0.00"
+    for row in ws.iter_rows(min_row=2, min_col=7 + levels, max_col=8 + levels):
+        for c in row:
+            c.number_format = "0.00"
     _style_header(ws, len(head), 45)
-    _widths(ws, [8, 60, 13, 12, 12, 10, *[12] * (hi - lo + 1)])
+    _widths(ws, [8, 60, 13, 12, 12, 10, *[12] * levels, 13, 13])
     _print_setup(ws)
 
     # -- Xếp hạng đơn vị
     if ranking and len(ranking) > 1:
         wr = wb.create_sheet(SHEET_RANKING)
         els = result.elements
-        wr.append(["Hạng", "Mã đơn vị", "Tên đơn vị", "Chỉ số hài lòng chung (%)", "Số phiếu (n)", *[f"{e.id}. {e.name} (%)" for e in els]])
+        wr.append(["Hạng", "Mã đơn vị", "Tên đơn vị", "Chỉ số hài lòng chung (%)", "Số phiếu (n)", *[f"{e.id}. {e.name} (%)" for e in els],
+                   "KTC 95 % – cận dưới (%)", "KTC 95 % – cận trên (%)", "Ghi chú"])
         for r in ranking:
             by_id = {e.id: e for e in r.result.elements}
             wr.append([r.rank if r.rank is not None else "–", r.agency or "(không ghi)", r.name or "", _r2(r.overall), r.result.n,
-                       *[_r2(by_id[e.id].index) if e.id in by_id else None for e in els]])
-        for row in wr.iter_rows(min_row=2, min_col=4):
+                       *[_r2(by_id[e.id].index) if e.id in by_id else None for e in els], *_ci_cells(r.overall, r.result.n),
+                       "n dưới cỡ mẫu tối thiểu: không xếp hạng" if r.below_min_sample else None])
+        for row in wr.iter_rows(min_row=2, min_col=4, max_col=7 + len(els)):
             for c in row:
                 if c.column != 5:
                     c.number_format = "0.00"
-        _style_header(wr, 5 + len(els), 60)
-        _widths(wr, [7, 14, 30, 14, 10, *[16] * len(els)])
+        _style_header(wr, 8 + len(els), 60)
+        _widths(wr, [7, 14, 30, 14, 10, *[16] * len(els), 13, 13, 24])
         _print_setup(wr)
 
     # -- Tần suất
@@ -399,6 +408,11 @@ def xlsx_bytes(
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _ci_cells(index: float | None, n: int) -> list[float | None]:
+    ci = index_ci95(index, n)
+    return [None, None] if ci is None else [_r2(ci[0]), _r2(ci[1])]
 
 
 def _scale_labels(template: Any, result: IndexResult) -> dict[int, str]:

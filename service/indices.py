@@ -40,7 +40,20 @@ answered by everybody.
 
 Agency ranking: by overall index, highest first; agencies equal at the
 published precision (2 decimals) share a rank ("1, 1, 3"); agencies without
-any valid answer come last, unranked.
+any valid answer come last, unranked. With a round's minimum sample
+(``min_sample``), an agency whose n is below it is listed after the ranked
+ones, marked ``below_min_sample``, and not ranked against them.
+
+Uncertainty (``ci95``, in the index's own unit, %): every index carries the
+95% Wilson score interval of the proportion ``index / 100`` from its n::
+
+    p = index / 100,  z = 1.959964,  d = 1 + z²/n
+    ci95 = 100 × [(p + z²/2n ∓ z·√(p(1 − p)/n + z²/4n²)) / d]
+
+For a criterion this is the interval of its share of satisfied answers; for an
+element or the overall index (means of criteria) it treats the index as a
+share of its n sheets, the published convention for a figure's sampling error.
+``None`` when n = 0.
 """
 from __future__ import annotations
 
@@ -216,6 +229,35 @@ def _r(x: float | None, nd: int = _JSON_DECIMALS) -> float | None:
     return None if x is None else round(x, nd)
 
 
+Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
+
+
+def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion ``p`` (0..1) observed on ``n``; None when n = 0."""
+    if n <= 0 or p is None:
+        return None
+    p = min(1.0, max(0.0, p))
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / d
+    lo = 0.0 if p == 0 else max(0.0, centre - half)  # exact at the ends (rounding would leave 1e-18)
+    hi = 1.0 if p == 1 else min(1.0, centre + half)
+    return lo, hi
+
+
+def index_ci95(index: float | None, n: int) -> tuple[float, float] | None:
+    """The 95% interval of an index (%) from its n (see the module's docstring)."""
+    if index is None:
+        return None
+    ci = wilson_interval(index / 100.0, n)
+    return None if ci is None else (100.0 * ci[0], 100.0 * ci[1])
+
+
+def _ci_json(index: float | None, n: int) -> list[float] | None:
+    ci = index_ci95(index, n)
+    return None if ci is None else [round(ci[0], _JSON_DECIMALS), round(ci[1], _JSON_DECIMALS)]
+
+
 @dataclass(slots=True)
 class CriterionResult:
     id: str
@@ -245,6 +287,7 @@ class CriterionResult:
             "multiple": self.multiple,
             "no_answer": self.no_answer,
             "shares": self.shares(),
+            "ci95": _ci_json(self.index, self.n),
         }
 
     @property
@@ -283,6 +326,7 @@ class ElementResult:
             "answers": self.answers,
             "pending": self.pending,
             "criteria": [c.to_json() for c in self.criteria],
+            "ci95": _ci_json(self.index, self.n),
         }
 
 
@@ -307,6 +351,7 @@ class IndexResult:
             "sheets": self.sheets,
             "satisfied_values": list(self.satisfied_values),
             "scale": list(self.scale),
+            "ci95": _ci_json(self.overall, self.n),
         }
 
     def criteria(self) -> list[CriterionResult]:
@@ -377,9 +422,10 @@ def indices_from_sheets(spec: IndexSpec, sheets: Iterable[Mapping[str, Mapping[s
 @dataclass(slots=True)
 class AgencyRank:
     agency: str
-    rank: int | None  # None: no valid answer, not ranked
+    rank: int | None  # None: no valid answer, or n below the round's minimum sample: not ranked
     result: IndexResult
     name: str | None = None
+    below_min_sample: bool = False
 
     @property
     def overall(self) -> float | None:
@@ -393,18 +439,26 @@ class AgencyRank:
             "overall": _r(self.result.overall),
             "n": self.result.n,
             "result": self.result.to_json(),
+            "ci95": _ci_json(self.result.overall, self.result.n),
+            "ranked": self.rank is not None,
+            "below_min_sample": self.below_min_sample,
         }
 
 
-def rank_agencies(results: Mapping[str, IndexResult], names: Mapping[str, str] | None = None) -> list[AgencyRank]:
+def rank_agencies(results: Mapping[str, IndexResult], names: Mapping[str, str] | None = None,
+                  min_sample: int | None = None) -> list[AgencyRank]:
     """Agencies sorted by overall index, highest first, with competition ranks (1, 1, 3).
 
     Ties are judged at the published precision (:data:`PUBLISHED_DECIMALS`);
-    tied agencies are listed by agency code. Agencies with no valid answer
-    come last with ``rank=None``.
+    tied agencies are listed by agency code. Agencies whose n is below
+    ``min_sample`` follow, by index, marked and with ``rank=None``; agencies
+    with no valid answer come last with ``rank=None``.
     """
     names = names or {}
-    scored = [(a, r) for a, r in results.items() if r.overall is not None]
+    few = (lambda r: r.n < min_sample) if min_sample else (lambda r: False)
+    scored = [(a, r) for a, r in results.items() if r.overall is not None and not few(r)]
+    small = sorted(((a, r) for a, r in results.items() if r.overall is not None and few(r)),
+                   key=lambda ar: (-round(ar[1].overall, PUBLISHED_DECIMALS), ar[0]))  # type: ignore[arg-type]
     unscored = sorted(a for a, r in results.items() if r.overall is None)
     scored.sort(key=lambda ar: (-round(ar[1].overall, PUBLISHED_DECIMALS), ar[0]))  # type: ignore[arg-type]
     out: list[AgencyRank] = []
@@ -415,7 +469,9 @@ def rank_agencies(results: Mapping[str, IndexResult], names: Mapping[str, str] |
         if key != prev:
             rank, prev = pos, key
         out.append(AgencyRank(agency=agency, rank=rank, result=res, name=names.get(agency)))
-    out.extend(AgencyRank(agency=a, rank=None, result=results[a], name=names.get(a)) for a in unscored)
+    out.extend(AgencyRank(agency=a, rank=None, result=r, name=names.get(a), below_min_sample=True) for a, r in small)
+    out.extend(AgencyRank(agency=a, rank=None, result=results[a], name=names.get(a),
+                          below_min_sample=bool(min_sample) and results[a].n < min_sample) for a in unscored)
     return out
 
 

@@ -52,6 +52,14 @@ class Round(Base):
     state: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
     # the agencies surveyed and the sample each should return: {"SNV": 400, ...} (None: not planned)
     targets: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    # quality control (service.quality): the share of answers the engine accepted by itself that is checked blind
+    # (None: the default, 1 in 200), the upper bound of the error rate's 95% interval above which publishing is
+    # warned about (None: 0.5%), the answers already drawn from (ids up to qc_upto), and the minimum n for an
+    # agency to be ranked (None: no minimum)
+    qc_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    qc_limit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    qc_upto: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    min_sample: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 AGENCY_KINDS = ("tinh", "so", "nganh", "huyen", "xa", "khac")  # province, department, sector, district, commune, other
@@ -250,3 +258,33 @@ class ImportMapping(Base):
     mapping: Mapped[object] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class QualityCheck(Base):
+    """One answer the engine accepted by itself, drawn for the blind double check: a reviewer reads it without
+    seeing the engine's answer; a reading that differs goes to a second reviewer, whose reading stands (and
+    corrects the answer when it differs from the engine's). ``wrong``: the engine's answer was wrong."""
+
+    __tablename__ = "quality_checks"
+    __table_args__ = (UniqueConstraint("round_id", "page_id", "field_id", name="uq_quality_answer"),
+                      Index("ix_quality_queue", "round_id", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    field_id: Mapped[str] = mapped_column(String(80))
+    engine_value: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    engine_status: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(10), default="first")  # first | second | done
+    first_value: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    first_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    first_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    first_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    second_value: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    second_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    second_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    second_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    wrong: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

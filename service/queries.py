@@ -172,7 +172,7 @@ def round_export(s: Session, round_ref: str | int, fmt: str, *, agency: str | No
     else:
         result = tallies.indices(s, t, r.id, agency=agency, **f)
         per = tallies.indices_by_agency(s, t, r.id, **f) if agency is None else {}
-        ranking = rank_agencies(per) if per else None
+        ranking = rank_agencies(per, min_sample=r.min_sample) if per else None
         if fmt == "xlsx":
             data = exports.xlsx_bytes(t, rows, result, ranking=ranking)
         else:

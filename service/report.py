@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from service.indices import AgencyRank, IndexResult, iter_questions, question_options
+from service.indices import AgencyRank, IndexResult, index_ci95, iter_questions, question_options
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 PDF_FONT, PDF_FONT_BOLD, PDF_FONT_ITALIC = "ReportSans", "ReportSans-Bold", "ReportSans-Oblique"
@@ -69,6 +69,8 @@ class ReportContext:
     filters: str | None = None  # e.g. "Đơn vị: SNV; Giới tính: Nữ"
     pages_read: int | None = None
     pages_skipped: int | None = None
+    quality: dict[str, Any] | None = None  # GET /api/quality of the round (service.quality), when the report is a round's
+    min_sample: int | None = None  # agencies with a smaller n are shown but not ranked
 
     @property
     def satisfied_labels(self) -> list[str]:
@@ -98,6 +100,8 @@ def build_report(
     filters: str | None = None,
     pages_read: int | None = None,
     pages_skipped: int | None = None,
+    quality: dict[str, Any] | None = None,
+    min_sample: int | None = None,
 ) -> ReportContext:
     return ReportContext(
         template_id=template.id,
@@ -112,7 +116,49 @@ def build_report(
         filters=filters,
         pages_read=pages_read,
         pages_skipped=pages_skipped,
+        quality=quality,
+        min_sample=min_sample,
     )
+
+
+def fmt_ci(ci: tuple[float, float] | None) -> str:
+    """A 95% interval of an index as the report prints it: "84,12–91,30" (en dash), "–" when there is none."""
+    return "–" if ci is None else f"{fmt_num(ci[0])}–{fmt_num(ci[1])}"
+
+
+def fmt_pct(x: float | None, decimals: int = 2) -> str:
+    return "–" if x is None else fmt_num(100 * x, decimals) + " %"
+
+
+def quality_paragraphs(ctx: ReportContext) -> list[str]:
+    """What the methodology says about the engine's measured error rate (service.quality)."""
+    q = ctx.quality
+    if not q:
+        return []
+    head = (f"Kiểm tra chất lượng (kiểm tra kép không cho biết kết quả máy đọc): {fmt_int(q['sampled'])} câu trả lời "
+            f"do máy tự chấp nhận được chọn ngẫu nhiên (tỷ lệ {fmt_num(100 * q['rate'])} %) để cán bộ đọc lại mà không thấy "
+            "kết quả của máy; khi hai bên khác nhau, một cán bộ thứ hai đọc lại và quyết định.")
+    if not q.get("checked"):
+        return [head + " Chưa có câu nào được kiểm tra xong, nên tỷ lệ sai của máy đọc chưa được đo."]
+    ci = q["ci95"]
+    text = (f" Đã kiểm tra {fmt_int(q['checked'])} câu, máy đọc sai {fmt_int(q['wrong'])} câu: tỷ lệ sai "
+            f"{fmt_pct(q['error_rate'])} (khoảng tin cậy 95 % theo Wilson: {fmt_pct(ci[0])} – {fmt_pct(ci[1])}); "
+            f"ước tính khoảng {fmt_int(q['estimated_wrong'])} trong {fmt_int(q['population'])} câu trả lời do máy tự chấp nhận "
+            "có thể bị đọc sai.")
+    if q.get("over_limit"):
+        text += (f" Cận trên của khoảng tin cậy vượt ngưỡng {fmt_num(100 * q['limit'])} % đặt cho đợt khảo sát: "
+                 "cần lưu ý khi sử dụng kết quả.")
+    return [head + text]
+
+
+def interval_paragraphs(ctx: ReportContext) -> list[str]:
+    out = ["Khoảng tin cậy 95 % (KTC 95 %) của mỗi chỉ số được tính từ n theo phương pháp Wilson, coi chỉ số là tỷ lệ "
+           "trên n phiếu: chỉ số của một đơn vị hay một tiêu chí có n nhỏ thì khoảng tin cậy rộng, "
+           "chênh lệch nhỏ giữa hai đơn vị có thể chỉ do ngẫu nhiên."]
+    if ctx.min_sample:
+        out.append(f"Đơn vị có ít hơn {fmt_int(ctx.min_sample)} phiếu hợp lệ (cỡ mẫu tối thiểu của đợt) vẫn được trình bày "
+                   "nhưng không được xếp hạng cùng các đơn vị khác (đánh dấu “–*”).")
+    return out
 
 
 def methodology(ctx: ReportContext) -> list[str]:
@@ -132,6 +178,8 @@ def methodology(ctx: ReportContext) -> list[str]:
         "với yếu tố là số phiếu trả lời ít nhất một tiêu chí của yếu tố.",
         "Các ô máy đọc chưa chắc chắn được chuyển cho cán bộ kiểm tra (“chờ duyệt”) và chưa được tính "
         "cho đến khi được xác nhận; không có câu trả lời nào được phỏng đoán.",
+        *interval_paragraphs(ctx),
+        *quality_paragraphs(ctx),
         "Phương pháp theo Đề án đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ của "
         "cơ quan hành chính nhà nước (Quyết định số 2640/QĐ-BNV ngày 10/10/2017 của Bộ Nội vụ).",
     ]
@@ -312,13 +360,13 @@ HTML_TEMPLATE = """<!doctype html>
 
 <h2>2. Chỉ số hài lòng theo yếu tố và tiêu chí</h2>
 <table>
- <thead><tr><th>Yếu tố / tiêu chí</th><th>Chỉ số hài lòng (%)</th><th>Điểm trung bình</th><th>n</th><th>Chờ duyệt</th></tr></thead>
+ <thead><tr><th>Yếu tố / tiêu chí</th><th>Chỉ số hài lòng (%)</th><th>KTC 95 % (%)</th><th>Điểm trung bình</th><th>n</th><th>Chờ duyệt</th></tr></thead>
  <tbody>
- <tr class="overall"><td>CHỈ SỐ HÀI LÒNG CHUNG</td><td class="num">{{ pct(r.overall) }}</td><td class="num">{{ num(r.mean) }}</td><td class="num">{{ int(r.n) }}</td><td class="num">{{ int(r.pending_review) }}</td></tr>
+ <tr class="overall"><td>CHỈ SỐ HÀI LÒNG CHUNG</td><td class="num">{{ pct(r.overall) }}</td><td class="num">{{ ci(r.overall, r.n) }}</td><td class="num">{{ num(r.mean) }}</td><td class="num">{{ int(r.n) }}</td><td class="num">{{ int(r.pending_review) }}</td></tr>
  {% for e in r.elements %}
- <tr class="element"><td>{{ e.id }}. {{ e.name }}</td><td class="num">{{ pct(e.index) }}</td><td class="num">{{ num(e.mean) }}</td><td class="num">{{ int(e.n) }}</td><td class="num">{{ int(e.pending) }}</td></tr>
+ <tr class="element"><td>{{ e.id }}. {{ e.name }}</td><td class="num">{{ pct(e.index) }}</td><td class="num">{{ ci(e.index, e.n) }}</td><td class="num">{{ num(e.mean) }}</td><td class="num">{{ int(e.n) }}</td><td class="num">{{ int(e.pending) }}</td></tr>
  {% for c in e.criteria %}
- <tr><td class="crit">{{ c.number or c.id }}. {{ c.text }}</td><td class="num">{{ pct(c.index) }}</td><td class="num">{{ num(c.mean) }}</td><td class="num">{{ int(c.n) }}</td><td class="num">{{ int(c.pending) }}</td></tr>
+ <tr><td class="crit">{{ c.number or c.id }}. {{ c.text }}</td><td class="num">{{ pct(c.index) }}</td><td class="num">{{ ci(c.index, c.n) }}</td><td class="num">{{ num(c.mean) }}</td><td class="num">{{ int(c.n) }}</td><td class="num">{{ int(c.pending) }}</td></tr>
  {% endfor %}
  {% endfor %}
  </tbody>
@@ -328,10 +376,10 @@ HTML_TEMPLATE = """<!doctype html>
 {% if ctx.ranking %}
 <h2>3. Xếp hạng đơn vị</h2>
 <table>
- <thead><tr><th>Hạng</th><th>Đơn vị</th><th>Chỉ số hài lòng chung (%)</th>{% for e in r.elements %}<th>{{ e.id }}</th>{% endfor %}<th>n</th></tr></thead>
+ <thead><tr><th>Hạng</th><th>Đơn vị</th><th>Chỉ số hài lòng chung (%)</th><th>KTC 95 % (%)</th>{% for e in r.elements %}<th>{{ e.id }}</th>{% endfor %}<th>n</th></tr></thead>
  <tbody>
  {% for a in ctx.ranking %}
- <tr><td class="num">{{ a.rank if a.rank is not none else "–" }}</td><td>{{ a.name or a.agency or "(không ghi)" }}</td><td class="num">{{ pct(a.overall) }}</td>{% for e in a.result.elements %}<td class="num">{{ pct(e.index) }}</td>{% endfor %}<td class="num">{{ int(a.result.n) }}</td></tr>
+ <tr><td class="num">{{ a.rank if a.rank is not none else ("–*" if a.below_min_sample else "–") }}</td><td>{{ a.name or a.agency or "(không ghi)" }}</td><td class="num">{{ pct(a.overall) }}</td><td class="num">{{ ci(a.overall, a.result.n) }}</td>{% for e in a.result.elements %}<td class="num">{{ pct(e.index) }}</td>{% endfor %}<td class="num">{{ int(a.result.n) }}</td></tr>
  {% endfor %}
  </tbody>
 </table>
@@ -374,6 +422,7 @@ def render_html(ctx: ReportContext) -> str:
         pct=fmt_num,
         num=fmt_num,
         int=fmt_int,
+        ci=lambda index, n: fmt_ci(index_ci95(index, n)),
         fmt_date=fmt_date,
         levels=[(v, ctx.scale_labels.get(v, str(v))) for v in range(lo, hi + 1)],
         methodology=methodology(ctx),
@@ -471,20 +520,24 @@ def render_pdf(ctx: ReportContext) -> bytes:
 
     # 2. Index table
     story.append(P("2. Chỉ số hài lòng theo yếu tố và tiêu chí", h2))
-    rows: list[list[Any]] = [[P("Yếu tố / tiêu chí", head), P("Chỉ số hài lòng (%)", head), P("Điểm trung bình", head),
-                              P("n", head), P("Chờ duyệt", head)]]
+    rows: list[list[Any]] = [[P("Yếu tố / tiêu chí", head), P("Chỉ số hài lòng (%)", head), P("KTC 95 % (%)", head),
+                              P("Điểm trung bình", head), P("n", head), P("Chờ duyệt", head)]]
     style = list(grid)
+
+    def ci(index: float | None, n: int) -> Any:
+        return P(fmt_ci(index_ci95(index, n)), cell_r)
+
     rows.append([P("CHỈ SỐ HÀI LÒNG CHUNG", cell_b), P(fmt_num(r.overall), ParagraphStyle("rb", parent=cell_r, fontName=PDF_FONT_BOLD)),
-                 P(fmt_num(r.mean), cell_r), P(fmt_int(r.n), cell_r), P(fmt_int(r.pending_review), cell_r)])
+                 ci(r.overall, r.n), P(fmt_num(r.mean), cell_r), P(fmt_int(r.n), cell_r), P(fmt_int(r.pending_review), cell_r)])
     style.append(("BACKGROUND", (0, 1), (-1, 1), colors.HexColor("#cfcfcf")))
     for e in r.elements:
         rows.append([P(f"{e.id}. {e.name}", cell_b), P(fmt_num(e.index), ParagraphStyle("rb2", parent=cell_r, fontName=PDF_FONT_BOLD)),
-                     P(fmt_num(e.mean), cell_r), P(fmt_int(e.n), cell_r), P(fmt_int(e.pending), cell_r)])
+                     ci(e.index, e.n), P(fmt_num(e.mean), cell_r), P(fmt_int(e.n), cell_r), P(fmt_int(e.pending), cell_r)])
         style.append(("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), colors.HexColor("#f0f0f0")))
         for c in e.criteria:
             rows.append([P(f"{c.number or c.id}. {c.text}", ParagraphStyle("ci", parent=cell, leftIndent=8)),
-                         P(fmt_num(c.index), cell_r), P(fmt_num(c.mean), cell_r), P(fmt_int(c.n), cell_r), P(fmt_int(c.pending), cell_r)])
-    t = Table(rows, colWidths=[page_w * 0.56, page_w * 0.13, page_w * 0.12, page_w * 0.09, page_w * 0.10], repeatRows=1)
+                         P(fmt_num(c.index), cell_r), ci(c.index, c.n), P(fmt_num(c.mean), cell_r), P(fmt_int(c.n), cell_r), P(fmt_int(c.pending), cell_r)])
+    t = Table(rows, colWidths=[page_w * 0.44, page_w * 0.12, page_w * 0.15, page_w * 0.11, page_w * 0.08, page_w * 0.10], repeatRows=1)
     t.setStyle(TableStyle(style))
     story.append(t)
     story.append(Spacer(1, 4 * mm))
@@ -500,7 +553,7 @@ def render_pdf(ctx: ReportContext) -> bytes:
         ehead = [P(e.id, head) for e in r.elements]
         rows = [[P("Hạng", ParagraphStyle("hh", parent=head, fontSize=7.5)), P("Đơn vị", head), P("Chỉ số chung (%)", head), *ehead, P("n", head)]]
         for a in ctx.ranking:
-            rows.append([P("–" if a.rank is None else str(a.rank), cell_r), P(a.name or a.agency or "(không ghi)"),
+            rows.append([P(("–*" if a.below_min_sample else "–") if a.rank is None else str(a.rank), cell_r), P(a.name or a.agency or "(không ghi)"),
                          P(fmt_num(a.overall), ParagraphStyle("rb3", parent=cell_r, fontName=PDF_FONT_BOLD)),
                          *[P(fmt_num(e.index), cell_r) for e in a.result.elements], P(fmt_int(a.result.n), cell_r)])
         n_el = len(r.elements)

@@ -129,9 +129,10 @@ def _earlier_round(s: Any, ref: str, r: Any) -> Any:
     return e
 
 
-def _ranking(s: Any, round_id: int, per: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every agency's indices, ranked, with its response rate when its forms were printed through the service."""
-    out = ranking_to_json(rank_agencies(per)) if per else []
+def _ranking(s: Any, round_id: int, per: dict[str, Any], min_sample: int | None = None) -> list[dict[str, Any]]:
+    """Every agency's indices, ranked (those under the round's minimum sample marked, not ranked), with its
+    response rate when its forms were printed through the service."""
+    out = ranking_to_json(rank_agencies(per, min_sample=min_sample)) if per else []
     rates = response_rates(s, round_id)
     for a in out:  # printed through the service: returned / printed per agency
         if (rate := rates.get(a.get("agency") or "")) is not None:
@@ -166,7 +167,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
         per = tallies.indices_by_agency(s, t, r.id, batch=batch, period=when, groups=groups, channel=channel) if ranked else {}
     out = result.to_json()
     if ranked:
-        out["agencies"] = _ranking(s, r.id, per)
+        out["agencies"] = _ranking(s, r.id, per, r.min_sample)
     if earlier is not None:
         te = load_template(earlier.template, version=earlier.version)
         if te.indices is None:
@@ -174,7 +175,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
         if ranked:
             before, before_per = tallies.cached(s, ("with_agencies", earlier.id, te.id, te.version, None, gkey, channel),
                                                 lambda: tallies.indices_with_agencies(s, te, earlier.id, groups=groups, channel=channel))
-            add_agency_change(out["agencies"], _ranking(s, earlier.id, before_per))
+            add_agency_change(out["agencies"], _ranking(s, earlier.id, before_per, earlier.min_sample))
         else:
             before = tallies.cached(s, ("indices", earlier.id, te.id, te.version, agency, None, None, gkey, channel),
                                     lambda: tallies.indices(s, te, earlier.id, agency=agency, groups=groups, channel=channel))
@@ -182,7 +183,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
         out["compare"] = {"id": earlier.id, "name": earlier.name, "period": earlier.period, "version": earlier.version}
     out.update(round=r.name, agency=agency, batch=batch, period=period, group=group, channel=channel,
                round_id=r.id, template=r.template, levels=_levels(t), respondent_groups=_respondent_groups(t),
-               published_decimals=PUBLISHED_DECIMALS)
+               published_decimals=PUBLISHED_DECIMALS, min_sample=r.min_sample)
     return out
 
 
@@ -237,8 +238,14 @@ def report(s: SessionDep, user: AnyUser, round: RoundRef,
     f = {"period": when, "groups": groups, "channel": channel}
     result = tallies.indices(s, t, r.id, agency=agency, **f)
     per = tallies.indices_by_agency(s, t, r.id, **f) if agency is None else {}
-    ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per) if len(per) > 1 else None, date=date.today(),
-                       filters=_filters_text(t, agency, period, group, channel))
+    from service.quality import draw_sample, summary
+
+    if r.state != "closed":
+        draw_sample(s, r)
+        s.commit()
+    ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per, min_sample=r.min_sample) if len(per) > 1 else None,
+                       date=date.today(), filters=_filters_text(t, agency, period, group, channel),
+                       quality=summary(s, r).to_json(), min_sample=r.min_sample)
     name = "Báo cáo " + r.name.replace("/", "-")
     if format == "pdf":
         return Response(render_pdf(ctx), media_type="application/pdf",

@@ -1,22 +1,23 @@
 """The review queue: claim, show, decide, undo; every change audited."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import cv2
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import ConfigDict
-from sqlalchemy import func, or_, select, update
+from pydantic import ConfigDict, Field
+from sqlalchemy import and_, func, or_, select, update
 
-from omr.crops import field_crop, page_thumbnail
-from omr.layout import layout
+from omr.crops import CROP_MARGIN_MM, field_crop, page_thumbnail
+from omr.layout import PX_PER_MM, layout
 from omr.template import Template, load_template
 from service.deps import AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
-from service.params import MAX_ID, BatchFilter, ItemId, OptionalRoundRef, RequestBody
+from service.params import MAX_ID, BatchFilter, ItemId, OptionalRoundRef, RequestBody, text_query
 from service.templates import known_template
 from service.guards import open_rounds, require_open
 from service.models import Answer, AuditEntry, Page, ReviewItem, Round, UploadedFile, utcnow
@@ -58,8 +59,16 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt
 
 
+
+
+def cached_template(template_id: str, version: int | None = None) -> Template:
+    """``load_template`` of a page's form at its version: parsed once per file version (``omr.template`` caches by
+    path and mtime), so a grid of 30 items of one form costs one parse."""
+    return load_template(template_id, version=version)
+
+
 def _field_geo(page: Page, field_id: str):  # noqa: ANN202
-    t = load_template(page.template, version=page.version)
+    t = cached_template(page.template, page.version)
     page_no, f = layout(t).field(field_id)
     return t, page_no, f
 
@@ -157,6 +166,339 @@ def review_next(request: Request, s: SessionDep, user: Reviewer, batch: BatchFil
     return item_json(s, item)
 
 
+# --------------------------------------------------------------------------
+# Grid review: pending field items grouped by question, reason and proposed value; a screen of one
+# group decided at once (``POST /api/review/bulk``: all or nothing, every item audited alone)
+# --------------------------------------------------------------------------
+GRID_MAX = 200  # items one bulk decision (or one grid) may carry
+GRID_DEFAULT = 30
+
+
+def _proposal(status: str | None, value: Any) -> Any:
+    """What accepting an item stores: the engine's reading; nothing for several marks (no valid answer)."""
+    return None if status == "multiple" else value
+
+
+def group_key(field_id: str, reason: str, status: str | None, proposed: Any) -> str:
+    """The opaque key of a group: items of one question, one reason and one proposal."""
+    return json.dumps([field_id, reason, status, proposed], ensure_ascii=False, separators=(",", ":"))
+
+
+def _scope(s, round: str | None, batch: int | None):  # noqa: ANN001, ANN202
+    if batch is not None:
+        return ReviewItem.batch_id == batch
+    if round is not None:
+        return ReviewItem.round_id == resolve_round(s, round).id
+    raise ApiError(422, "say which queue: batch=ID or round=R")
+
+
+def _parse_key(key: str) -> tuple[str, str, str | None, Any] | None:
+    try:
+        k = json.loads(key)
+    except ValueError:
+        return None
+    if not (isinstance(k, list) and len(k) == 4 and isinstance(k[0], str) and isinstance(k[1], str)
+            and (k[2] is None or isinstance(k[2], str))):
+        return None
+    return k[0], k[1], k[2], k[3]
+
+
+def review_groups_of(s, scope, user: str, *, ids_per_group: int = 0, only: str | None = None) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Pending field items of open rounds grouped by (question, reason, status, proposal), largest first
+    (free-text questions left out: their writing is typed in one by one). ``free``: the items nobody else holds now; ``item_ids``: the first ``ids_per_group`` free ones."""
+    now = utcnow()
+    q = (select(ReviewItem.id, ReviewItem.field_id, ReviewItem.reason, ReviewItem.claimed_by, ReviewItem.claim_expires_at,
+                Answer.status, Answer.value, Page.template, Page.version)
+         .join(Answer, and_(Answer.page_id == ReviewItem.page_id, Answer.field_id == ReviewItem.field_id))
+         .join(Page, Page.id == ReviewItem.page_id)
+         .where(scope, ReviewItem.state == "pending", ReviewItem.kind == "field", ReviewItem.round_id.in_(open_rounds())))
+    if only is not None:  # one group: its question, reason and status narrow the scan; the proposal is compared below
+        k = _parse_key(only)
+        if k is None:
+            return []
+        q = q.where(ReviewItem.field_id == k[0], ReviewItem.reason == k[1],
+                    Answer.status.is_(None) if k[2] is None else Answer.status == k[2])
+        if isinstance(k[3], int) and not isinstance(k[3], bool):
+            q = q.where(Answer.value_int == k[3])
+    rows = s.execute(q.order_by(ReviewItem.confidence, ReviewItem.page_id, ReviewItem.order_key, ReviewItem.id)).all()
+    groups: dict[str, dict[str, Any]] = {}
+    for iid, fid, reason, claimed_by, expires, status, value, template, version in rows:
+        proposed = _proposal(status, value)
+        key = group_key(fid, reason, status, proposed)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {"key": key, "field_id": fid, "reason": reason, "status": status, "proposed": proposed,
+                               "template": (template, version), "count": 0, "free": 0, "item_ids": []}
+        g["count"] += 1
+        held = claimed_by not in (None, user) and expires is not None and _aware(expires) > now
+        if not held:
+            g["free"] += 1
+            if len(g["item_ids"]) < ids_per_group:
+                g["item_ids"].append(iid)
+    out = []
+    for g in sorted(groups.values(), key=lambda g: (-g["count"], g["field_id"], g["key"])):
+        question, label, kind = None, None, None
+        try:
+            _, f = layout(cached_template(*g.pop("template"))).field(g["field_id"])
+            question, kind = f.text, f.kind
+            label = next((o.label for o in f.options if o.value == g["proposed"]), None)
+        except Exception:  # noqa: BLE001  a form no longer loaded: the group is still listed by its field id
+            pass
+        if kind == "text":
+            continue  # handwriting is typed in one by one: a grid has nothing to accept
+        g.update(question=question, proposed_label=label, field_kind=kind)
+        out.append(g)
+    return out
+
+
+@router.get("/review/groups")
+def review_groups(s: SessionDep, user: Reviewer, round: OptionalRoundRef = None, batch: BatchFilter = None,
+                  ids: Annotated[int, Query(ge=0, le=GRID_MAX, description="list up to this many free item ids per group")] = 0,
+                  ) -> dict[str, Any]:
+    """The pending field items of a round (or a batch) grouped by question, reason and the engine's proposal,
+    largest group first: what a grid shows at once."""
+    groups = review_groups_of(s, _scope(s, round, batch), user.name, ids_per_group=ids)
+    return {"round": round, "batch": batch, "groups": groups, "items": sum(g["count"] for g in groups)}
+
+
+@router.get("/review/grid", responses={204: {"description": "nothing left to review"}})
+def review_grid(request: Request, s: SessionDep, user: Reviewer, round: OptionalRoundRef = None, batch: BatchFilter = None,
+                group: Annotated[str | None, text_query("a group's key from /api/review/groups (default: the largest "
+                                                        "group with free items)", max_length=4000)] = None,
+                size: Annotated[int, Query(ge=1, le=GRID_MAX, description="crops on the screen")] = GRID_DEFAULT) -> Any:
+    """The next grid for the caller: up to ``size`` items of one group, claimed for them, as the queue shows items.
+    Naming the group of the last grid (``group``) continues it at the cost of that group alone; 204 once it is empty."""
+    scope = _scope(s, round, batch)
+    groups = [g for g in review_groups_of(s, scope, user.name, ids_per_group=GRID_MAX, only=group) if g["free"]]
+    if group is not None:
+        groups = [g for g in groups if g["key"] == group]
+    if not groups:
+        return Response(status_code=204)
+    g = groups[0]
+    now = utcnow()
+    free = or_(ReviewItem.claimed_by.is_(None), ReviewItem.claimed_by == user.name, ReviewItem.claim_expires_at < now)
+    wanted = g["item_ids"][:size]
+    s.execute(update(ReviewItem).where(ReviewItem.id.in_(wanted), ReviewItem.state == "pending", free)
+              .values(claimed_by=user.name, claim_expires_at=now + timedelta(seconds=request.app.state.settings.claim_seconds)))
+    s.commit()
+    mine = s.scalars(select(ReviewItem).where(ReviewItem.id.in_(wanted), ReviewItem.claimed_by == user.name,
+                                              ReviewItem.state == "pending")).all()
+    order = {iid: k for k, iid in enumerate(wanted)}
+    items = [item_json(s, it) for it in sorted(mine, key=lambda it: order[it.id])]
+    if not items:
+        return Response(status_code=204)
+    g = {k: v for k, v in g.items() if k != "item_ids"}
+    # groups_left: counted only when no group was named (naming one scans that group alone)
+    return {"group": g, "items": items, "groups_left": len(groups) if group is None else None}
+
+
+BulkId = Annotated[int, Field(ge=1, le=MAX_ID, description="a review item's id")]
+
+
+class BulkItem(RequestBody):
+    """One item of a bulk decision: its id, the revision shown, and (optionally) its own value or ``invalid``."""
+
+    id: BulkId
+    revision: int | None = Field(default=None, ge=0, le=MAX_ID)
+    value: Any = None
+    invalid: bool = False
+
+
+class BulkDecision(RequestBody):
+    """Many field items decided at once: ``items`` (ids, or ``{"id", "revision", "value"?}``) and what to store
+    in them: ``accept: true`` (each its engine's proposal), ``value``, or ``invalid: true``; an item's own
+    ``value``/``invalid`` overrides. All or nothing: any item held by someone else, stale or decided meanwhile
+    refuses the whole request with 409 naming them."""
+
+    items: list[BulkId | BulkItem] = Field(min_length=1, max_length=GRID_MAX)
+    accept: bool = False
+    value: Any = None
+    invalid: bool = False
+
+
+class BulkUndo(RequestBody):
+    """Undo the caller's decisions of these items (a grid's), all or nothing."""
+
+    items: list[BulkId] = Field(min_length=1, max_length=GRID_MAX)
+
+
+def _bulk_items(s, raw: list[Any]) -> list[tuple[ReviewItem, BulkItem]]:  # noqa: ANN001
+    wanted = [x if isinstance(x, BulkItem) else BulkItem(id=x) for x in raw]
+    ids = [w.id for w in wanted]
+    if any(not (0 < i <= MAX_ID) for i in ids):
+        raise ApiError(422, f"item ids are whole numbers from 1 to {MAX_ID}")
+    if len(set(ids)) != len(ids):
+        raise ApiError(422, "an item is named twice")
+    found = {it.id: it for it in s.scalars(select(ReviewItem).where(ReviewItem.id.in_(ids)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ApiError(404, f"no review item {', '.join(map(str, missing[:20]))}")
+    pages = [found[i] for i in ids if found[i].kind != "field"]
+    if pages:
+        raise ApiError(422, f"items {', '.join(str(p.id) for p in pages[:20])} are pages: decide them one by one")
+    for rid in {it.round_id for it in found.values()}:
+        require_open(s, rid)
+    return sorted(((found[w.id], w) for w in wanted), key=lambda p: p[0].id)
+
+
+def _bulk_conflict(s, items: list[ReviewItem], why: str) -> ApiError:  # noqa: ANN001
+    s.rollback()
+    out = []
+    for it in items:
+        s.refresh(it)
+        out.append({"id": it.id, "state": it.state, "claimed_by": it.claimed_by, "decided_by": it.decided_by,
+                    "revision": it.revision})
+    return ApiError(409, why, conflicts=out)
+
+
+@router.post("/review/bulk")
+def review_bulk(body: BulkDecision, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+    """Decide many field items at once (a grid): every item audited alone; 409 for any item someone else
+    holds, that changed since the revision sent or was decided meanwhile, applying none."""
+    pairs = _bulk_items(s, body.items)
+    now = utcnow()
+    held = [it for it, _ in pairs if it.state == "pending" and it.claimed_by not in (None, user.name)
+            and _aware(it.claim_expires_at) > now]
+    if held:
+        raise _bulk_conflict(s, held, "items are being reviewed by someone else (có mục đang được người khác xử lý): "
+                                      + ", ".join(f"{it.id} ({it.claimed_by})" for it in held[:20]))
+    stale = [it for it, w in pairs if (w.revision is not None and w.revision != it.revision)
+             or (w.revision is None and it.state != "pending")]
+    if stale:
+        raise _bulk_conflict(s, stale, "items were decided meanwhile (có mục vừa được quyết định): "
+                                       + ", ".join(str(it.id) for it in stale[:20]))
+    plan = []
+    for it, w in pairs:
+        page = s.get(Page, it.page_id)
+        a = s.scalar(select(Answer).where(Answer.page_id == it.page_id, Answer.field_id == it.field_id))
+        _, _, f = _field_geo(page, it.field_id)
+        if "value" in w.model_fields_set or w.invalid:
+            value_src, invalid = w.value, w.invalid
+        elif body.accept:
+            value_src = _proposal(a.status if a else None, a.value if a else None)
+            invalid = a is not None and a.status == "multiple"
+        elif "value" in body.model_fields_set or body.invalid:
+            value_src, invalid = body.value, body.invalid
+        else:
+            raise ApiError(422, "say what to store: accept: true (the engine's proposals), value, or invalid: true")
+        if invalid:
+            if f.kind not in ("single", "code"):
+                raise ApiError(422, f"{f.id}: only a single-choice or code question can be invalid (several marks)")
+            value, status = None, "multiple"
+        else:
+            value, status = _check_value(f, value_src)
+        plan.append((it, page, a, value, status))
+    taken = []
+    for it, page, a, value, status in plan:
+        was_pending = it.state == "pending"
+        if not _take(s, it, user.name, it.revision, done=True):
+            raise _bulk_conflict(s, [p[0] for p in plan], "items were decided meanwhile by another reviewer "
+                                                          "(có mục vừa được người khác quyết định)")
+        if a is None:
+            a = Answer(page_id=page.id, round_id=page.round_id, field_id=it.field_id, status=status, source="reviewer")
+            s.add(a)
+        old = {"value": a.value, "status": a.status, "source": a.source}
+        a.value, a.status, a.source, a.updated_by, a.confidence = value, status, "reviewer", user.name, 1.0
+        a.value_int = value if isinstance(value, int) and not isinstance(value, bool) else None
+        s.add(AuditEntry(user=user.name, action="review" if was_pending else "correct", page_id=page.id,
+                         field_id=it.field_id, old=old, new={"value": value, "status": status, "item": it.id, "mode": "grid"}))
+        taken.append({"item": it.id, "page_id": page.id, "field_id": it.field_id, "value": value, "status": status,
+                      "revision": it.revision})
+    s.flush()
+    from service.worker import recount
+
+    for pid in sorted({p[1].id for p in plan}):
+        recount(s, s.get(Page, pid))
+    s.commit()
+    return {"decided": len(taken), "items": taken}
+
+
+@router.post("/review/bulk/undo")
+def review_bulk_undo(body: BulkUndo, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
+    """Undo a grid: the caller's decisions of these items go back, all or nothing; the items are pending again (theirs)."""
+    if len(set(body.items)) != len(body.items) or any(not (0 < i <= MAX_ID) for i in body.items):
+        raise ApiError(422, f"item ids are distinct whole numbers from 1 to {MAX_ID}")
+    items = sorted(s.scalars(select(ReviewItem).where(ReviewItem.id.in_(body.items))), key=lambda it: it.id)
+    if len(items) != len(body.items):
+        missing = sorted(set(body.items) - {it.id for it in items})
+        raise ApiError(404, f"no review item {', '.join(map(str, missing[:20]))}")
+    pages = set()
+    for it in items:
+        _undo_one(s, it, user, request.app.state.settings.claim_seconds)
+        pages.add(it.page_id)
+    s.flush()
+    from service.worker import recount
+
+    for pid in sorted(pages):
+        recount(s, s.get(Page, pid))
+    s.commit()
+    return {"undone": len(items), "items": [item_json(s, it) for it in items]}
+
+
+# --------------------------------------------------------------------------
+# Reviewers' work
+# --------------------------------------------------------------------------
+DECISIONS = ("review", "correct", "reject page", "retry page", "accept serial", "settle duplicate", "manual entry", "place page")
+IDLE_SECONDS = 300  # a pause longer than this between two decisions counts as this long (a break, not work)
+
+
+def reviewer_stats(s, round_id: int) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Per reviewer: decisions (grid and single), undos, active hours (gaps between decisions, each at most
+    IDLE_SECONDS) and items per active hour; the blind double check's readings and their agreement."""
+    from service.models import QualityCheck
+
+    rows = s.execute(select(AuditEntry.user, AuditEntry.action, AuditEntry.at, AuditEntry.new)
+                     .join(Page, Page.id == AuditEntry.page_id)
+                     .where(Page.round_id == round_id, AuditEntry.action.in_((*DECISIONS, "undo")))
+                     .order_by(AuditEntry.user, AuditEntry.at, AuditEntry.id)).all()
+    by: dict[str, dict[str, Any]] = {}
+    last: dict[str, datetime] = {}
+    for name, action, at, new in rows:
+        r = by.setdefault(name, {"name": name, "decisions": 0, "grid": 0, "single": 0, "undone": 0, "active_seconds": 0.0})
+        at = _aware(at)
+        if action == "undo":
+            r["undone"] += 1
+            continue
+        r["decisions"] += 1
+        r["grid" if isinstance(new, dict) and new.get("mode") == "grid" else "single"] += 1
+        if name in last:
+            r["active_seconds"] += min(IDLE_SECONDS, max(0.0, (at - last[name]).total_seconds()))
+        last[name] = at
+    checks = s.execute(select(QualityCheck.first_by, QualityCheck.first_value, QualityCheck.first_status,
+                              QualityCheck.second_by, QualityCheck.second_value, QualityCheck.second_status,
+                              QualityCheck.engine_value, QualityCheck.engine_status)
+                       .where(QualityCheck.round_id == round_id, QualityCheck.first_by.is_not(None))).all()
+    for fb, fv, fs, sb, sv, ss, ev, es in checks:
+        f = by.setdefault(fb, {"name": fb, "decisions": 0, "grid": 0, "single": 0, "undone": 0, "active_seconds": 0.0})
+        f["qc_first"] = f.get("qc_first", 0) + 1
+        final = (sv, ss) if ss is not None else (ev, es) if (fv, fs) == (ev, es) else None
+        if final is not None:  # settled: did the first reading hold?
+            f["qc_first_settled"] = f.get("qc_first_settled", 0) + 1
+            f["qc_first_agrees"] = f.get("qc_first_agrees", 0) + ((fv, fs) == final)
+        if sb:
+            g = by.setdefault(sb, {"name": sb, "decisions": 0, "grid": 0, "single": 0, "undone": 0, "active_seconds": 0.0})
+            g["qc_second"] = g.get("qc_second", 0) + 1
+    out = []
+    for r in sorted(by.values(), key=lambda r: r["name"]):
+        hours = r.pop("active_seconds") / 3600
+        settled = r.pop("qc_first_settled", 0)
+        r.update(active_hours=round(hours, 4), items_per_hour=round(r["decisions"] / hours, 1) if hours > 0 else None,
+                 grid_share=round(r["grid"] / r["decisions"], 4) if r["decisions"] else None,
+                 qc_first=r.get("qc_first", 0), qc_second=r.get("qc_second", 0),
+                 qc_agreement=round(r.get("qc_first_agrees", 0) / settled, 4) if settled else None)
+        r.pop("qc_first_agrees", None)
+        out.append(r)
+    return out
+
+
+@router.get("/review/stats")
+def review_stats(s: SessionDep, user: AnyUser, round: OptionalRoundRef = None) -> dict[str, Any]:
+    """Reviewers' work in a round: items per active hour, the share of grid and single decisions, undos, and on
+    the quality sample the readings each gave and how often their first reading held."""
+    r = resolve_round(s, round)
+    return {"round": r.name, "idle_seconds": IDLE_SECONDS, "reviewers": reviewer_stats(s, r.id)}
+
+
 @router.get("/review/{item_id}")
 def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
     """One review item as the queue shows it (without claiming it)."""
@@ -169,7 +511,9 @@ def review_get(item_id: ItemId, s: SessionDep, user: AnyUser) -> dict[str, Any]:
 @router.get("/review/{item_id}/crop.png", response_class=Response,
             responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
                              "description": "the crop (PNG)"}})
-def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser) -> Response:
+def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser,
+                part: Annotated[Literal["row", "boxes"], Query(description="row: the question's whole row; boxes: only "
+                                                                         "its boxes (what a grid shows)")] = "row") -> Response:
     """The question's row from the aligned page, with a margin, the engine's reading outlined."""
     item = s.get(ReviewItem, item_id)
     if item is None:
@@ -191,8 +535,23 @@ def review_crop(item_id: ItemId, request: Request, s: SessionDep, user: AnyUser)
     chosen = a.value if a is not None else None
     reading = chosen if isinstance(chosen, list) else [chosen]
     marked = [m.get("value") for m in (a.marks or []) if m.get("kind") in MARKED_KINDS] if a is not None else []
-    ok, enc = cv2.imencode(".png", field_crop(aligned, f, reading=[v for v in reading if isinstance(v, int)], marked=marked))
+    crop = field_crop(aligned, f, reading=[v for v in reading if isinstance(v, int)], marked=marked)
+    if part == "boxes" and f.options:
+        crop = _boxes_only(crop, f)
+    ok, enc = cv2.imencode(".png", crop)
     return Response(enc.tobytes(), media_type="image/png", headers={"Cache-Control": "private, no-cache"})
+
+
+BOXES_MARGIN_MM = 7.0  # paper kept either side of a question's boxes in a grid's crop (room for column labels)
+
+
+def _boxes_only(crop: np.ndarray, f) -> np.ndarray:  # noqa: ANN001
+    """The columns of a row crop (``omr.crops.field_crop``) that hold the field's boxes, with a margin."""
+    x0 = max(0.0, f.row[0] - CROP_MARGIN_MM)
+    lo = min(o.box[0] for o in f.options) - BOXES_MARGIN_MM
+    hi = max(o.box[0] + o.box[2] for o in f.options) + BOXES_MARGIN_MM
+    a, b = max(0, int(round((lo - x0) * PX_PER_MM))), min(crop.shape[1], int(round((hi - x0) * PX_PER_MM)))
+    return np.ascontiguousarray(crop[:, a:b]) if b - a > 8 else crop
 
 
 def _check_value(f, value: Any) -> tuple[Any, str]:  # noqa: ANN001
@@ -492,8 +851,22 @@ def _decide_page(s, item: ReviewItem, page: Page, body: Decision, user: str, req
 def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer) -> dict[str, Any]:
     """Undo the caller's last decision of a field item: the answer goes back, the item is pending again (theirs)."""
     item = s.get(ReviewItem, item_id)
-    if item is None or item.state != "done":
+    if item is None:
         raise ApiError(409, "only a decided item can be undone")
+    _undo_one(s, item, user, request.app.state.settings.claim_seconds)
+    s.flush()
+    from service.worker import recount
+
+    recount(s, s.get(Page, item.page_id))
+    s.commit()
+    s.refresh(item)
+    return item_json(s, item)
+
+
+def _undo_one(s, item: ReviewItem, user, claim_seconds: int) -> None:  # noqa: ANN001
+    """Put a decided field item back as it was before its last decision (not committed; the caller recounts)."""
+    if item.state != "done":
+        raise ApiError(409, "only a decided item can be undone", item=item.id)
     if item.decided_by != user.name and user.role != "admin":
         raise ApiError(403, f"{item.decided_by} decided this item; only they (or an admin) can undo it")
     if item.kind != "field":
@@ -507,7 +880,7 @@ def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer
         raise ApiError(409, "nothing to undo")
     res = s.execute(update(ReviewItem).where(ReviewItem.id == item.id, ReviewItem.revision == seen, ReviewItem.state == "done")
                     .values(revision=seen + 1, state="pending", decided_by=None, decided_at=None, claimed_by=user.name,
-                            claim_expires_at=utcnow() + timedelta(seconds=request.app.state.settings.claim_seconds)))
+                            claim_expires_at=utcnow() + timedelta(seconds=claim_seconds)))
     if res.rowcount != 1:
         raise _conflict(s, item, "the item was changed meanwhile (mục này vừa bị thay đổi)")
     before = last.old or {}
@@ -515,13 +888,7 @@ def review_undo(item_id: ItemId, request: Request, s: SessionDep, user: Reviewer
     a.value, a.status, a.source = before.get("value"), before.get("status", a.status), before.get("source", "engine")
     a.value_int = a.value if isinstance(a.value, int) and not isinstance(a.value, bool) else None
     s.add(AuditEntry(user=user.name, action="undo", page_id=item.page_id, field_id=item.field_id, old=cur, new=before))
-    s.flush()
-    from service.worker import recount
-
-    recount(s, s.get(Page, item.page_id))
-    s.commit()
     s.refresh(item)
-    return item_json(s, item)
 
 
 @router.get("/progress")
