@@ -34,6 +34,7 @@ class BoxMeasure:
     located: bool = True  # the box's own printed border was found where it was measured
     through: bool = False  # the ink inside is one stroke running on beyond the box on opposite sides: a note, not a mark
     t_ink: float = 0.0  # the grey level below which this box's pixels are ink (from its own paper level)
+    ring_ink: int = 0  # ink pixels in the ring, as measured (no baseline taken off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +275,9 @@ def measure_field(gray: GrayImage, field: FieldGeometry, printed: PrintedLines |
     out = _measure_field(gray, field)
     if printed is not None:
         for m in out:
-            if m.fill >= defs.EMPTY_FILL or m.faint >= defs.FAINT_FILL:
+            # a stroke from inside the box to beyond THROUGH_BEYOND_MM crosses the whole ring
+            # (RING_INNER_MM..RING_OUTER_MM): with no ink there, there is none to follow
+            if (m.fill >= defs.EMPTY_FILL or m.faint >= defs.FAINT_FILL) and m.ring_ink > 0:
                 x, y, w, h = m.option.box
                 sx, sy = m.shift_mm[0] * PX_PER_MM, m.shift_mm[1] * PX_PER_MM
                 m.through = _through_stroke(gray, x * PX_PER_MM + sx, y * PX_PER_MM + sy, w * PX_PER_MM, h * PX_PER_MM,
@@ -380,8 +383,9 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float, located: b
     else:
         span = 0.0
     contrast = (paper - float(np.median(inner[ink]))) / paper if n_ink else 0.0
-    ring = float(np.count_nonzero(ring_px < t_ink)) / ring_px.size if ring_px.size else 0.0
-    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located, t_ink=t_ink)
+    ring_ink = int(np.count_nonzero(ring_px < t_ink))
+    ring = ring_ink / ring_px.size if ring_px.size else 0.0
+    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located, t_ink=t_ink, ring_ink=ring_ink)
 
 
 def located_share(measures: list[BoxMeasure]) -> float:
@@ -416,7 +420,7 @@ def calibrate(measures: list[BoxMeasure]) -> list[BoxMeasure]:
         out.append(
             BoxMeasure(
                 m.option, max(0.0, m.fill - base_f), m.span, max(0.0, m.ring - base_r), m.contrast, m.shift_mm,
-                max(0.0, m.faint - base_faint), m.located, m.through, m.t_ink,
+                max(0.0, m.faint - base_faint), m.located, m.through, m.t_ink, m.ring_ink,
             )
         )
     return out
