@@ -26,7 +26,9 @@ form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
   with the scanner's fixed threshold (`threshold_1bit`, G4), and notes stroked
   through the rows (`stray_strokes`: a third of the fields get a wobbling
   polyline along the row or across one box, some beside a solidly filled
-  answer); `--only hard` runs these with `clean` and `dither_1bit`.
+  answer); `--only hard` runs these with `clean` and `dither_1bit`; `phone_blurred`
+  is a phone photo out of focus (blur sigma 2.2-4.2 px, 0.3-0.6 mm on the sheet; `--only blur`
+  runs it beside `phone_photo`).
 
 `--layout 1` prints the forms as before layout 2 (no identity row); `--write DIR`
 keeps every degraded scan for `bench_speed.py`; `--ocr` lets the printed footer
@@ -69,9 +71,11 @@ STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribb
           "green_check", "hatch_correction"]
 DEGRADATIONS = ["clean", "streak_column", "streak_anywhere", "showthrough", "recycled", "overexposed", "dither_1bit",
                 "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo", "colored_paper",
-                "phone_photo", "threshold_1bit", "stray_strokes"]
+                "phone_photo", "threshold_1bit", "stray_strokes", "phone_blurred"]
 # The conditions of the field report (issue 12), for --only: office scans, 1-bit at 200 dpi, phone photos, notes across rows
 HARD = ["clean", "phone_photo", "threshold_1bit", "dither_1bit", "stray_strokes"]
+# --only blur: photos blurred beyond the field report's (issue 12, item 2), against the report's own
+BLUR = ["phone_photo", "phone_blurred"]
 INK = {"black": (30, 30, 30), "blue": (160, 60, 20), "red": (40, 40, 200), "green": (60, 140, 40), "pencil": (165, 165, 165)}
 
 _PAGES: dict[tuple[str, int], np.ndarray] = {}
@@ -194,9 +198,10 @@ def stray_stroke(img: np.ndarray, f: FieldGeometry, rng: np.random.Generator) ->
     cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, ink, max(1, int(round(width * PPM))), cv2.LINE_AA)
 
 
-def phone_photo(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def phone_photo(img: np.ndarray, rng: np.random.Generator, blur: tuple[float, float] = (0.7, 1.8)) -> np.ndarray:
     """A phone photo as a messaging app sends it: ~1650 x 2340 px for the sheet and what lies around it,
-    perspective, light falling off across the sheet, a little blur, sensor noise (JPEG comes after)."""
+    perspective, light falling off across the sheet, a little blur, sensor noise (JPEG comes after).
+    ``blur``: the range of the Gaussian blur's sigma in photo pixels (~7 px a mm)."""
     h, w = img.shape[:2]
     f = 1650 / (w * 1.12)  # the sheet fills ~89% of the photo's width
     W, H = 1650, 2340
@@ -217,7 +222,7 @@ def phone_photo(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         d = (xx / W - 0.5) * math.cos(a) + (yy / H - 0.5) * math.sin(a) - rng.uniform(-0.3, 0.3)
         light *= 1 - rng.uniform(0.25, 0.45) / (1 + np.exp(-d / rng.uniform(0.01, 0.06)))
     photo *= light[..., None] * rng.uniform(0.85, 1.0, 3)  # warm or cool white balance
-    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.7, 1.8))
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(*blur))
     photo += rng.normal(0, rng.uniform(2, 6), photo.shape).astype(np.float32)
     return np.clip(photo, 0, 255).astype(np.uint8)
 
@@ -265,6 +270,8 @@ def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np
         return np.clip(out, 0, 255).astype(np.uint8), "jpg90"
     if kind == "phone_photo":
         return phone_photo(img, rng), f"jpg{int(rng.integers(40, 75))}"
+    if kind == "phone_blurred":  # out of focus or a shaking hand: sigma 0.3-0.6 mm on the sheet
+        return phone_photo(img, rng, blur=(2.2, 4.2)), f"jpg{int(rng.integers(40, 75))}"
     if kind == "threshold_1bit":
         return threshold_1bit(img, rng), "raw-tiff"
     if kind == "dither_1bit":
@@ -460,7 +467,7 @@ def main() -> int:
         if a.write:
             Path(a.write).mkdir(parents=True, exist_ok=True)
         os.execv(sys.executable, [sys.executable, *sys.argv])
-    degs = (HARD if a.only == "hard" else a.only.split(",")) if a.only else DEGRADATIONS
+    degs = ({"hard": HARD, "blur": BLUR}.get(a.only) or a.only.split(",")) if a.only else DEGRADATIONS
     tasks = [(a.seed, k, degs[k % len(degs)]) for k in range(a.pages)]
     t0 = time.time()
     with ProcessPoolExecutor(a.workers) as pool:

@@ -7,7 +7,13 @@ Prints, for the same files in the same run:
   the embedded image for scanner PDFs), pages/s;
 - end to end: `omr scan --workers N` from files to JSON lines, pages/s;
 - their ratio (the bar: at least 0.8);
-- peak resident memory of the largest `omr scan` process (parent or worker).
+- peak resident memory of the largest `omr scan` process (parent or worker);
+- the CPU time of both (decode only: this process's; `omr scan`: its own and its
+  workers', user + system) and the ratio they give on an idle machine with N
+  cores: N x decode CPU / scan CPU. On a machine shared with other jobs the
+  wall-clock ratio measures the other jobs as much as the reader (the two
+  passes do not get the same cores), the CPU ratio does not; the load average
+  is printed for that reason.
 Run it on 10 and on 2,000 pages to see that memory stays flat.
 """
 from __future__ import annotations
@@ -63,18 +69,22 @@ def main() -> int:
     # warm the page cache so both passes read from memory
     for f in files:
         f.read_bytes()
-    t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     pages = decode_only(files)
-    t_dec = time.perf_counter() - t0
+    t_dec, c_dec = time.perf_counter() - t0, time.process_time() - c0
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "files"
         out = Path(tmp) / "out.jsonl"
         t0 = time.perf_counter()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(
             [sys.executable, "-m", "omr.cli", "scan", *map(str, files), "--workers", str(args.workers), "--output", str(out), "--no-progress"],
             cwd=ROOT, stderr=subprocess.PIPE, text=True,
         )
         t_e2e = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c_e2e = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         lines = sum(1 for _ in out.open(encoding="utf-8"))
         del listing
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -85,7 +95,10 @@ def main() -> int:
     print(f"omr scan --workers {args.workers}: {t_e2e:.2f} s, {e2e_rate:.1f} pages/s")
     print(f"ratio end-to-end / decode-only: {e2e_rate / dec_rate:.2f}")
     print(f"peak RSS of the largest omr scan process: {peak_mb:.0f} MB")
-    print(f"cpus: {os.cpu_count()}")
+    print(f"CPU: decode only {1000 * c_dec / max(pages, 1):.1f} ms/page; omr scan (all processes) {1000 * c_e2e / max(lines, 1):.1f} ms/page")
+    print(f"ratio on an idle machine with {args.workers} cores ({args.workers} x decode CPU / scan CPU): "
+          f"{args.workers * (c_dec / max(pages, 1)) / max(c_e2e / max(lines, 1), 1e-9):.2f}")
+    print(f"cpus: {os.cpu_count()}; load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after")
     return 0
 
 

@@ -29,6 +29,12 @@ RING_INNER_MM = 0.9  # the ring outside a box, for a mark drawn around it and fo
 RING_OUTER_MM = 1.8
 INK_DARKNESS = 0.28  # a pixel this much darker than the paper is ink
 FAINT_DARKNESS = 0.14  # a pixel this much darker is at least faint ink (light pencil, an erasure)
+# blur (omr/blur.py): the faint-ink threshold follows what a thin stroke keeps of its darkness
+BLUR_SHARP_MM = 0.15  # the marker edges' blur sigma up to which a page counts as sharp (scans: ~0.1 mm)
+BLUR_THIN_STROKE_MM = 0.25  # the stroke the threshold is scaled for: a fine gel pen
+BLUR_MIN_FAINT_SCALE = 0.4  # the threshold is never lowered below this share of FAINT_DARKNESS (noise, JPEG)
+BLUR_INSET_SIGMAS = 1.5  # ... and boxes are measured this many (extra) blur sigmas further in from their border
+BLUR_MAX_EXTRA_INSET_MM = 0.8  # at most this much further (a 4 mm box keeps a 0.9 mm interior)
 FAINT_FILL = 0.05  # faint ink over this share of an otherwise empty box: a person must look
 EMPTY_FILL = 0.025  # below: nothing in the box
 MARK_FILL = 0.05  # at or above (with enough extent): a deliberate mark

@@ -34,6 +34,7 @@ class BoxMeasure:
     located: bool = True  # the box's own printed border was found where it was measured
     through: bool = False  # the ink inside is one stroke running on beyond the box on opposite sides: a note, not a mark
     t_ink: float = 0.0  # the grey level below which this box's pixels are ink (from its own paper level)
+    ring_ink: int = 0  # ink pixels in the ring, as measured (no baseline taken off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,15 +267,34 @@ def _found_around(gray: GrayImage, o: OptionBox, around: tuple[float, float]) ->
     return None
 
 
-def measure_field(gray: GrayImage, field: FieldGeometry, printed: PrintedLines | None = None) -> list[BoxMeasure]:
+@dataclass(frozen=True, slots=True)
+class Sensitivity:
+    """How a page's boxes are measured: sharp scans use the defaults; a blurred page
+    (:func:`omr.blur.sensitivity`) looks for faint ink at a lower darkness, further in
+    from the printed border (whose blurred halo reaches into the box); ink (``fill``) is
+    measured as on a sharp page, so a cross does not grow into a fill."""
+
+    faint_darkness: float = defs.FAINT_DARKNESS
+    inset_mm: float = defs.INTERIOR_INSET_MM
+
+
+SHARP = Sensitivity()
+
+
+def measure_field(
+    gray: GrayImage, field: FieldGeometry, printed: PrintedLines | None = None, sens: Sensitivity = SHARP
+) -> list[BoxMeasure]:
     """Measure every option box of one field.
 
     With the page's ``printed`` rules, ink running through a box is also checked for being
-    a stroke passing through (:attr:`BoxMeasure.through`)."""
-    out = _measure_field(gray, field)
+    a stroke passing through (:attr:`BoxMeasure.through`). ``sens``: how this page is
+    measured (:class:`Sensitivity`)."""
+    out = _measure_field(gray, field, sens)
     if printed is not None:
         for m in out:
-            if m.fill >= defs.EMPTY_FILL or m.faint >= defs.FAINT_FILL:
+            # a stroke from inside the box to beyond THROUGH_BEYOND_MM crosses the whole ring
+            # (RING_INNER_MM..RING_OUTER_MM): with no ink there, there is none to follow
+            if (m.fill >= defs.EMPTY_FILL or m.faint >= defs.FAINT_FILL) and m.ring_ink > 0:
                 x, y, w, h = m.option.box
                 sx, sy = m.shift_mm[0] * PX_PER_MM, m.shift_mm[1] * PX_PER_MM
                 m.through = _through_stroke(gray, x * PX_PER_MM + sx, y * PX_PER_MM + sy, w * PX_PER_MM, h * PX_PER_MM,
@@ -282,7 +302,7 @@ def measure_field(gray: GrayImage, field: FieldGeometry, printed: PrintedLines |
     return out
 
 
-def _measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
+def _measure_field(gray: GrayImage, field: FieldGeometry, fd: Sensitivity = SHARP) -> list[BoxMeasure]:
     span = max(o.box[0] + o.box[2] for o in field.options) - min(o.box[0] for o in field.options)
     search = _px(defs.REFINE_SEARCH_MM)
     if span <= FIELD_REFINE_MAX_SPAN_MM:
@@ -294,11 +314,11 @@ def _measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
                 # small rotation or stretch errors grow along a row
                 bdx, bdy, bsc = _locate_box(gray, o.box, (dx, dy), BOX_REFINE_MM)
                 if bsc > 0.5:
-                    out.append(_measure_box(gray, o, bdx, bdy))
+                    out.append(_measure_box(gray, o, bdx, bdy, fd=fd))
                 elif (far := _found_around(gray, o, (dx, dy))) is not None:
-                    out.append(_measure_box(gray, o, *far))
+                    out.append(_measure_box(gray, o, *far, fd=fd))
                 else:  # a heavy mark hides the border: the row's consensus places it
-                    out.append(_measure_box(gray, o, dx, dy, located=False))
+                    out.append(_measure_box(gray, o, dx, dy, located=False, fd=fd))
             return _ring_baseline(out)
     shifts = [_locate_box(gray, o.box) for o in field.options]
     good = [(dx, dy) for dx, dy, sc in shifts if sc > 0.35 and not _at_edge(dx, dy, search)]
@@ -311,11 +331,11 @@ def _measure_field(gray: GrayImage, field: FieldGeometry) -> list[BoxMeasure]:
     for o, (dx, dy, sc) in zip(field.options, shifts):
         # a box's own border wins when it is clearly found close to its neighbours' consensus
         if good and sc > 0.5 and abs(dx - fdx) <= _px(0.6) and abs(dy - fdy) <= _px(0.6):
-            out.append(_measure_box(gray, o, dx, dy))
+            out.append(_measure_box(gray, o, dx, dy, fd=fd))
         elif good and (far := _found_around(gray, o, (fdx, fdy))) is not None:  # as for a row
-            out.append(_measure_box(gray, o, *far))
+            out.append(_measure_box(gray, o, *far, fd=fd))
         else:
-            out.append(_measure_box(gray, o, fdx, fdy, located=False))
+            out.append(_measure_box(gray, o, fdx, fdy, located=False, fd=fd))
     return _ring_baseline(out)
 
 
@@ -331,7 +351,7 @@ def _ring_baseline(out: list[BoxMeasure]) -> list[BoxMeasure]:
     return out
 
 
-def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float, located: bool = True) -> BoxMeasure:
+def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float, located: bool = True, fd: Sensitivity = SHARP) -> BoxMeasure:
     x, y, w, h = o.box
     H, W = gray.shape
     shift = (sx / PX_PER_MM, sy / PX_PER_MM)
@@ -363,25 +383,31 @@ def _measure_box(gray: GrayImage, o: OptionBox, sx: float, sy: float, located: b
     paper = max(paper, 60.0)
     # darkness = (paper - g) / paper > d  <=>  g < paper * (1 - d)
     t_ink = paper * (1.0 - defs.INK_DARKNESS)
-    t_faint = paper * (1.0 - defs.FAINT_DARKNESS)
+    t_faint = paper * (1.0 - fd.faint_darkness)
     inner = g[iy0:iy1, ix0:ix1]
     ink = inner < t_ink
     n_ink = int(np.count_nonzero(ink))
     fill = n_ink / ink.size
-    faint_mask = inner < t_faint
+    if fd.inset_mm > defs.INTERIOR_INSET_MM:  # blurred: faint ink only where the border's halo does not reach
+        e = int(round((fd.inset_mm - defs.INTERIOR_INSET_MM) * PX_PER_MM))
+        deep = inner[e : inner.shape[0] - e, e : inner.shape[1] - e]
+        faint_mask = (deep if deep.size else inner) < t_faint
+    else:
+        faint_mask = inner < t_faint
     n_faint = int(np.count_nonzero(faint_mask))
-    faint = n_faint / inner.size
+    faint = n_faint / faint_mask.size
     if n_faint:
         # how far the (at least faint) ink reaches across the box: a blurred or light stroke
         # still crosses it, a dot or a speck does not
-        rows = float(np.count_nonzero(np.count_nonzero(faint_mask, axis=1) >= 2)) / inner.shape[0]
-        cols = float(np.count_nonzero(np.count_nonzero(faint_mask, axis=0) >= 2)) / inner.shape[1]
+        rows = float(np.count_nonzero(np.count_nonzero(faint_mask, axis=1) >= 2)) / faint_mask.shape[0]
+        cols = float(np.count_nonzero(np.count_nonzero(faint_mask, axis=0) >= 2)) / faint_mask.shape[1]
         span = max(rows, cols)
     else:
         span = 0.0
     contrast = (paper - float(np.median(inner[ink]))) / paper if n_ink else 0.0
-    ring = float(np.count_nonzero(ring_px < t_ink)) / ring_px.size if ring_px.size else 0.0
-    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located, t_ink=t_ink)
+    ring_ink = int(np.count_nonzero(ring_px < t_ink))
+    ring = ring_ink / ring_px.size if ring_px.size else 0.0
+    return BoxMeasure(o, float(fill), span, ring, contrast, shift, faint, located, t_ink=t_ink, ring_ink=ring_ink)
 
 
 def located_share(measures: list[BoxMeasure]) -> float:
@@ -416,7 +442,7 @@ def calibrate(measures: list[BoxMeasure]) -> list[BoxMeasure]:
         out.append(
             BoxMeasure(
                 m.option, max(0.0, m.fill - base_f), m.span, max(0.0, m.ring - base_r), m.contrast, m.shift_mm,
-                max(0.0, m.faint - base_faint), m.located, m.through, m.t_ink,
+                max(0.0, m.faint - base_faint), m.located, m.through, m.t_ink, m.ring_ink,
             )
         )
     return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from omr import align, decide, defs, identify, marks, shading, streaks, text_fields
+from omr import align, blur, decide, defs, identify, marks, shading, streaks, text_fields
 from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
 from omr.layout import LAYOUT_LATEST, layout
@@ -70,10 +70,14 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         return PageOutput(res)
     aligned = fit.warp(image)
     res.alignment_quality = fit.quality
-    ident = identify.qr_fast(aligned)
+    # cheapest first: zxing-cpp on the code's region sampled from the scan at a fixed module size
+    # (~0.6 ms; reads clean scans, photos and 1-bit pages alike), then OpenCV's fast detector on
+    # the aligned page (~2.5 ms), then its detectors with their upscaled variants (30-50 ms when
+    # they fail); the QR code before the identity row, which does not carry the agency
+    ident = identify.qr_rectified(fit.warp_region(image, *identify.QR_REGION, px_per_mm=identify.QR_RECTIFIED_PX_PER_MM))
     how = "qr"
-    if ident is None:  # a photo, a 1-bit scan: the code's region sampled from the scan at a fixed module size
-        ident = identify.qr_rectified(fit.warp_region(image, *identify.QR_REGION, px_per_mm=identify.QR_RECTIFIED_PX_PER_MM))
+    if ident is None:
+        ident = identify.qr_fast(aligned)
     if ident is None:  # OpenCV's detectors with their variants, on the region only
         ident = identify.qr_from_aligned(aligned)
     if ident is None and layout_version >= 2 and marker_page is not None:  # the identity row, read like marks
@@ -101,7 +105,9 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         res.status, res.error = "unrecognized", f"form '{ident.template}' has no page {ident.page}"
         return PageOutput(res, aligned)
     flat, _ = shading.flatten(aligned)  # after the QR code is read: its dark square is no paper to divide by
-    res.fields = read_fields(flat, template, ident.page, options, warnings=res.warnings, layout_version=layout_version)
+    res.blur_mm = blur.blur_mm(flat, ident.page, layout_version)
+    res.fields = read_fields(flat, template, ident.page, options, warnings=res.warnings, layout_version=layout_version,
+                             blur_mm=res.blur_mm)
     res.status = "ok"
     return PageOutput(res, aligned)
 
@@ -120,21 +126,28 @@ def is_blank(image: GrayImage) -> bool:
 def _set_identity(res: PageResult, ident, how: str) -> None:
     res.template, res.version, res.page, res.sheet, res.agency = ident.template, ident.version, ident.page, ident.serial, ident.agency
     res.identified_by = how
+    # The QR code carries the agency the sheet was printed for (empty: printed without one). The
+    # identity row has no room for it, and the footer's may not be legible: the agency then comes
+    # from the serial, through the print run that serial was printed in (service.print_runs).
+    res.agency_from = how if how == "qr" or ident.agency else "serial"
 
 
 def read_fields(
     aligned: GrayImage, template: Template, page: int, options: ScanOptions = ScanOptions(), *, warnings: list[str] | None = None,
-    layout_version: int = LAYOUT_LATEST,
+    layout_version: int = LAYOUT_LATEST, blur_mm: float | None = None,
 ) -> dict[str, FieldResult]:
     """Read every field of one aligned page of ``template``.
 
     When too few printed box borders are found where the alignment puts them
     (a marker under a stain pulled the fit), no box reading on the page is
-    trusted: every field goes to a reviewer, and ``warnings`` says why."""
+    trusted: every field goes to a reviewer, and ``warnings`` says why.
+    ``blur_mm``: the page's blur (:func:`omr.blur.blur_mm`); on a blurred page
+    faint ink is looked for at a lower darkness (a thin stroke loses most of its)."""
     geo = layout(template, layout_version).pages[page - 1]
     boxed = [f for f in geo.fields if f.kind != "text"]
     printed = marks.printed_lines(geo)
-    measured = [marks.measure_field(aligned, f, printed) for f in boxed]
+    sens = blur.sensitivity(blur_mm)
+    measured = [marks.measure_field(aligned, f, printed, sens) for f in boxed]
     flat = marks.calibrate([m for ms in measured for m in ms])
     share = marks.located_share(flat)
     misplaced = share < defs.MIN_LOCATED_SHARE

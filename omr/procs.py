@@ -23,3 +23,32 @@ def die_with_parent() -> None:
         return
     if os.getppid() == 1:  # the parent was gone before we asked
         os._exit(0)
+
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+PAGE_ARENA_BYTES = 64 << 20  # larger than any page buffer (a 600-dpi A4 page is ~35 MB of grey)
+
+
+def keep_page_memory() -> None:
+    """Let a reading process keep the memory of one page for the next (glibc only).
+
+    A page is read through a few page-sized arrays (decoded, aligned, flattened: 4-35 MB
+    each). glibc gives blocks that large straight back to the kernel when they are freed,
+    so every page faults its memory in again: ~8 ms of system time a page, 10% of the
+    reading. Kept in the heap instead, a process's memory stays what one page needs (flat:
+    +5 MB measured), and the faults are gone."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, PAGE_ARENA_BYTES)
+        libc.mallopt(_M_TRIM_THRESHOLD, 4 * PAGE_ARENA_BYTES)
+    except (OSError, AttributeError):  # not glibc: the default allocator, a little slower
+        return
+
+
+def reader_process() -> None:
+    """The initializer of a page-reading worker: dies with its parent, keeps its page memory."""
+    die_with_parent()
+    keep_page_memory()

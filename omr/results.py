@@ -75,6 +75,8 @@ class PageResult:
     agency: str | None = None
     alignment_quality: float | None = None  # 0..1, 1 = markers fit exactly
     identified_by: str | None = None  # "qr" (either QR decoder) | "marks" (layout 2's identity row) | "ocr" (the printed footer)
+    agency_from: str | None = None  # "qr" / "ocr": as printed (null: printed without one) | "serial": not in what was read
+    blur_mm: float | None = None  # the page's blur sigma from its markers' edges (omr.blur; a sharp scan ~0.08)
     fields: dict[str, FieldResult] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # about the scan itself (a streak on the glass), for the operator
 
@@ -92,6 +94,10 @@ class PageResult:
             identified_by=self.identified_by,
             fields={k: v.to_json() for k, v in self.fields.items()},
         )
+        if self.agency_from is not None:
+            out["agency_from"] = self.agency_from
+        if self.blur_mm is not None:
+            out["blur_mm"] = round(self.blur_mm, 3)
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out

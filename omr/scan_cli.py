@@ -24,7 +24,7 @@ cv2.setNumThreads(1)  # one page per process: parallelism comes from the worker 
 from omr.errors import OmrError
 from omr.io import count_pages, expand_inputs, iter_pages
 from omr.pipeline import BLANK_PAGE, ScanOptions, process_loaded
-from omr.procs import die_with_parent
+from omr.procs import keep_page_memory, reader_process
 
 CHUNK_PAGES = 4
 
@@ -64,10 +64,11 @@ def scan(
     """Page results (JSON dicts) in input order. ``planned``: ``plan(paths)``, when the caller has it already."""
     tasks = [(p, a, b, options, images_dir) for p, a, b in (planned if planned is not None else plan(paths))]
     if workers <= 1:
+        keep_page_memory()
         for t in tasks:
             yield from _work(t)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=reader_process) as pool:
         for chunk in pool.map(_work, tasks, chunksize=1):
             yield from chunk
 

@@ -207,6 +207,28 @@ def test_bad_files_are_named_errors(tmp_path):
         assert words.lower() in pages[0].error.lower(), (name, pages[0].error)
 
 
+def test_png_pages_decode_as_pillow_does_and_a_cut_one_is_named(blank, tmp_path):
+    """PNGs go straight to grey through OpenCV (faster); the pixels are Pillow's (to a rounding), and a file cut
+    short, or with transparency, still goes through Pillow (which names the damage, or composes on white)."""
+    from PIL import Image
+
+    from omr.io import pil_to_gray
+
+    rgb = cv2.cvtColor(blank, cv2.COLOR_GRAY2BGR)
+    rgb[100:300, 100:300] = (30, 120, 200)  # a coloured patch: the grey conversion must agree too
+    cv2.imwrite(str(tmp_path / "page.png"), rgb)
+    page = next(iter_pages(str(tmp_path / "page.png")))
+    with Image.open(tmp_path / "page.png") as im:
+        diff = np.abs(page.image.astype(int) - pil_to_gray(im))
+    assert diff.max() <= 1 and np.count_nonzero(diff[:100]) == 0  # grey pixels alike, colours within a rounding
+    data = (tmp_path / "page.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    cut = list(iter_pages(str(tmp_path / "cut.png")))
+    assert len(cut) == 1 and cut[0].image is None and "damaged or truncated" in cut[0].error
+    Image.new("RGBA", (400, 300), (0, 0, 0, 0)).save(tmp_path / "clear.png")  # transparent: white paper, not black
+    assert int(next(iter_pages(str(tmp_path / "clear.png"))).image.min()) == 255
+
+
 def test_huge_image_refused_without_decoding(tmp_path):
     from PIL import Image
 

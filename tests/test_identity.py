@@ -65,6 +65,7 @@ def test_both_layouts_read_by_their_qr_code(mini, pages, layout_version):
     _cross(img, next(o.box for o in layout(mini, layout_version).field("c01")[1].options if o.value == 4))
     r = read(img)
     assert (r.status, r.identified_by, r.template, r.page, r.sheet, r.agency) == ("ok", "qr", "mini-form", 1, "004711", "SNV")
+    assert r.to_json()["agency_from"] == "qr"
     assert (r.fields["c01"].value, r.fields["c01"].status) == (4, "answered")
 
 
@@ -72,6 +73,13 @@ def test_layout_2_is_identified_by_its_identity_row_when_the_qr_code_is_gone(pag
     r = read(_wipe_qr(pages[2]))
     assert (r.status, r.identified_by, r.template, r.page, r.sheet) == ("ok", "marks", "mini-form", 1, "004711")
     assert r.agency is None  # the row does not carry it; the QR code does
+    # ... and the result says so: the agency is the one the serial was printed for (the service's print runs)
+    assert r.to_json()["agency_from"] == "serial"
+
+
+def test_a_qr_code_printed_without_an_agency_says_so(mini):
+    r = read(_pages(mini, 2, agency=None)[0])
+    assert (r.identified_by, r.agency, r.to_json()["agency_from"]) == ("qr", None, "qr")
 
 
 def test_layout_1_without_its_qr_code_and_without_ocr_is_not_guessed(pages):
