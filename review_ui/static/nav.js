@@ -4,6 +4,7 @@
 
 const NAV_PAGES = [
   { href: "admin.html", key: "nav_admin", roles: ["admin"] },
+  { href: "designer.html", key: "nav_designer", roles: ["admin"] },
   { href: "upload.html", key: "nav_upload", roles: ["admin", "operator"] },
   { href: "./", key: "nav_review", roles: ["admin", "reviewer"] },
   { href: "results.html", key: "nav_results", roles: ["admin", "operator", "reviewer", "viewer"] },
