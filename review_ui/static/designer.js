@@ -20,6 +20,7 @@ const DS = {
   ctrl: null,           // AbortController of the refresh in flight
   drag: null,           // {type: "q"|"s", p, s, q}
   tab: "preview",
+  shown: null,          // {seq, ms, at} of the last preview drawn: ms from the request to the decoded image
 };
 const OPTIONAL_TEXT = ["subtitle", "issuer", "issuer_sub", "intro", "instructions", "closing"];
 
@@ -221,8 +222,7 @@ function renderGeneral() {
       textInput(d, "issuer", "issuer", "ds_issuer", { size: "34" }),
       textInput(d, "issuer_sub", "issuer_sub", "ds_issuer_sub", { size: "28" })),
     h("label", { class: "ds-check-label" }, nh, " ", t("ds_national")),
-    areaInput(d, "intro", "intro", "ds_intro", 2),
-    areaInput(d, "instructions", "instructions", "ds_instructions", 2),
+    h("div", { class: "ds-two" }, areaInput(d, "intro", "intro", "ds_intro", 3), areaInput(d, "instructions", "instructions", "ds_instructions", 3)),
     textInput(d, "closing", "closing", "ds_closing", { wide: true }),
     h("span", { class: "fp" }));
   return card;
@@ -283,7 +283,7 @@ function renderSection(sec, p, s) {
   const card = h("fieldset", { class: "card ds-section", "data-slot": where, "data-kind": "s", "data-p": p, "data-s": s });
   const handle = h("span", { class: "ds-handle", draggable: "true", title: t("ds_drag"), "aria-hidden": "true" }, "⠿");
   handle.addEventListener("dragstart", (ev) => { DS.drag = { type: "s", p, s }; ev.dataTransfer.setData("text/plain", where); ev.dataTransfer.effectAllowed = "move"; card.classList.add("dragging"); document.body.classList.add("ds-dragging"); });
-  handle.addEventListener("dragend", () => { card.classList.remove("dragging"); document.body.classList.remove("ds-dragging"); });
+  handle.addEventListener("dragend", () => { DS.drag = null; card.classList.remove("dragging"); document.body.classList.remove("ds-dragging"); });
   const label = `${t("ds_section")} ${s + 1}${sec.title ? ": " + sec.title : ""}`;
   card.append(h("legend", {}, handle, ` ${t("ds_section")} ${s + 1}`),
     h("div", { class: "ds-tools" },
@@ -320,7 +320,7 @@ function renderQuestion(sec, q, p, s, k) {
   const card = h("fieldset", { class: "ds-question", "data-slot": where, "data-kind": "q", "data-p": p, "data-s": s, "data-q": k });
   const handle = h("span", { class: "ds-handle", draggable: "true", title: t("ds_drag"), "aria-hidden": "true" }, "⠿");
   handle.addEventListener("dragstart", (ev) => { ev.stopPropagation(); DS.drag = { type: "q", p, s, q: k }; ev.dataTransfer.setData("text/plain", where); ev.dataTransfer.effectAllowed = "move"; card.classList.add("dragging"); document.body.classList.add("ds-dragging"); });
-  handle.addEventListener("dragend", () => { card.classList.remove("dragging"); document.body.classList.remove("ds-dragging"); });
+  handle.addEventListener("dragend", () => { DS.drag = null; card.classList.remove("dragging"); document.body.classList.remove("ds-dragging"); });
   const label = `${t("ds_question")} ${q.number || k + 1}${q.text ? ": " + q.text.slice(0, 40) : ""}`;
   card.append(h("legend", {}, handle, ` ${t("ds_question")} ${k + 1}`, h("span", { class: "muted ds-qid" }, ` · ${q.id || ""}`)),
     h("div", { class: "ds-tools" },
@@ -565,6 +565,7 @@ async function postRaw(path, body, signal) {
 // aborts this one, and an answer that arrives late is never shown.
 async function refresh() {
   const seq = ++DS.seq;
+  const t0 = performance.now();
   if (DS.ctrl) DS.ctrl.abort();
   const ctrl = new AbortController();
   DS.ctrl = ctrl;
@@ -587,6 +588,7 @@ async function refresh() {
       const img = $d("ds-preview");
       const old = img.src;
       img.src = URL.createObjectURL(blob);
+      img.decode().then(() => { if (seq === DS.seq) DS.shown = { seq, ms: performance.now() - t0, at: performance.now() }; }).catch(() => {});
       img.hidden = false;
       img.classList.remove("stale");
       img.alt = `${t("ds_preview_alt")} ${DS.page}`;
