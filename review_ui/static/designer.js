@@ -338,18 +338,20 @@ function renderQuestion(sec, q, p, s, k) {
     if (q.kind !== "single") dropRefs(q.id);
     changed({ render: true, side: true });
   });
+  const text = textInput(q, "text", `${where}.text`, "ds_q_text", { wide: true });
+  text.classList.add("ds-grow");
   card.append(h("div", { class: "ds-row" },
     textInput(q, "number", `${where}.number`, "ds_number", { size: "3", class: "short" }),
-    textInput(q, "id", `${where}.id`, "ds_qid", { size: "10", spellcheck: "false" }, (old, nv) => { renameRefs(old, nv); renderIndices(); card.querySelector(".ds-qid").textContent = ` · ${nv}`; }),
-    sec.grid ? h("p", { class: "muted ds-gridnote" }, t("ds_in_grid")) : field("ds_kind", `${where}.kind`, kindSel)));
-  card.append(textInput(q, "text", `${where}.text`, "ds_q_text", { wide: true }));
+    textInput(q, "id", `${where}.id`, "ds_qid", { size: "10", class: "mid", spellcheck: "false" }, (old, nv) => { renameRefs(old, nv); renderIndices(); card.querySelector(".ds-qid").textContent = ` · ${nv}`; }),
+    sec.grid ? null : field("ds_kind", `${where}.kind`, kindSel), text));
+  const more = h("div", { class: "ds-row" });
   if (!sec.grid && (kind === "single" || kind === "multiple")) {
-    card.append(h("div", { class: "ds-row" }, optionSource(q, "options", `${where}.options`, "ds_options", false),
-      numberInput(q, "columns", `${where}.columns`, "ds_columns", 1, 6)));
+    more.append(optionSource(q, "options", `${where}.options`, "ds_options", false), numberInput(q, "columns", `${where}.columns`, "ds_columns", 1, 6));
   }
-  if (kind === "code") card.append(numberInput(q, "digits", `${where}.digits`, "ds_digits", 1, 10));
-  if (kind === "text") card.append(numberInput(q, "lines", `${where}.lines`, "ds_lines", 1, 12));
-  if (kind === "single") card.append(elementPicker(q));
+  if (kind === "code") more.append(numberInput(q, "digits", `${where}.digits`, "ds_digits", 1, 10));
+  if (kind === "text") more.append(numberInput(q, "lines", `${where}.lines`, "ds_lines", 1, 12));
+  if (kind === "single") more.append(elementPicker(q));
+  if (more.childNodes.length) card.append(more);
   card.append(h("span", { class: "fp" }));
   card.addEventListener("keydown", (ev) => {
     if (!ev.altKey || (ev.key !== "ArrowUp" && ev.key !== "ArrowDown")) return;
@@ -745,7 +747,7 @@ async function save() {
     const r = await api("POST", "/api/templates", { template: cleanDraft(DS.draft) });
     DS.opened = { id: r.id, version: r.version, frozen: false, origin: r.origin };
     DS.draft.id = r.id;
-    say(t(r.new_version ? "ds_saved_new" : "ds_saved_same").replace("{id}", r.id).replace("{v}", String(r.version)));
+    say(t(r.new_version ? (r.version === 1 ? "ds_saved_first" : "ds_saved_new") : "ds_saved_same").replace("{id}", r.id).replace("{v}", String(r.version)));
     await loadTemplates();
     $d("ds-open-id").value = r.id;
     fillVersions();
