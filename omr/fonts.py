@@ -40,6 +40,17 @@ def register() -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def font_files() -> dict[str, str]:
+    """The file of each form font (the same faces the PDF embeds), for drawing previews."""
+    for folder, regular, bold, italic in _FAMILIES:
+        paths = [Path(folder) / f for f in (regular, bold, italic)]
+        if all(p.is_file() for p in paths):
+            return {name: str(p) for name, p in zip((REGULAR, BOLD, ITALIC), paths)}
+    raise OmrError("no font with Vietnamese coverage found: install Debian's fonts-noto-core or fonts-dejavu-core")
+
+
+@lru_cache(maxsize=65536)  # a form's layout measures the same words and lines again on every redraw
 def text_width_mm(text: str, font: str, size_pt: float) -> float:
     register()
     return pdfmetrics.stringWidth(text, font, size_pt) / _PT_PER_MM

@@ -17,7 +17,7 @@ from omr.errors import OmrError
 from omr.io import LoadedPage, iter_pages
 from omr.layout import LAYOUT_LATEST, layout
 from omr.results import FieldResult, PageResult
-from omr.template import Template, load_template
+from omr.template import Template, load_template, template_versions
 
 GrayImage = npt.NDArray[np.uint8]
 
@@ -90,12 +90,12 @@ def _process(image: GrayImage, res: PageResult, options: ScanOptions) -> PageOut
         return PageOutput(res, aligned)
     _set_identity(res, ident, how)
     try:
-        template = load_template(ident.template)
+        template = load_template(ident.template, version=ident.version)  # every version printed stays readable
     except OmrError:
-        res.status, res.error = "unrecognized", f"form '{ident.template}' is not a known template"
-        return PageOutput(res, aligned)
-    if template.version != ident.version:
-        res.status, res.error = "unrecognized", f"form '{ident.template}' version {ident.version} is not the loaded version {template.version}"
+        known = template_versions(ident.template)
+        res.status = "unrecognized"
+        res.error = (f"form '{ident.template}' version {ident.version} is not known (known versions: "
+                     f"{', '.join(map(str, known))})" if known else f"form '{ident.template}' is not a known template")
         return PageOutput(res, aligned)
     if not 1 <= ident.page <= template.page_count:
         res.status, res.error = "unrecognized", f"form '{ident.template}' has no page {ident.page}"

@@ -6,6 +6,7 @@ are :class:`TemplateError` and always name the file, the path inside it
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import unicodedata
@@ -26,6 +27,7 @@ DEFAULT_INSTRUCTIONS = (
 )
 
 _ID = r"^[a-z0-9_]+$"
+VERSIONS_DIR = "versions"  # <template folder>/versions/<id>/<version>.yaml: every version kept
 
 
 class _Model(BaseModel):
@@ -249,6 +251,35 @@ def parse_template(text: str, path: str = "<string>") -> Template:
     return t
 
 
+def template_problems(data: Any, path: str = "<draft>") -> tuple[Template | None, list[tuple[str, str]]]:
+    """Every problem of a template given as a mapping (a form being designed), as (where, problem) pairs, and the
+    template when there is none. Field errors are all reported at once; the cross checks (option sets, ids,
+    indices) and the layout (does every page fit) report their first problem, as loading the YAML would."""
+    from omr.layout import layout  # the layout imports this module
+
+    if not isinstance(data, dict):
+        return None, [("(top level)", "a template must be a mapping with id, version, title and pages")]
+    try:
+        resolved = _resolve_and_check(_nfc(copy.deepcopy(data)), path)
+    except TemplateError as exc:
+        return None, [(exc.where, exc.problem)]
+    try:
+        t = Template.model_validate(resolved)
+    except ValidationError as exc:
+        seen: list[tuple[str, str]] = []
+        for err in exc.errors():
+            item = (_loc(err["loc"]), err["msg"].removeprefix("Value error, "))
+            if item not in seen:
+                seen.append(item)
+        return None, seen
+    try:
+        _check_indices(t, path)
+        layout(t)
+    except TemplateError as exc:  # LayoutError too; its place may end with the question id: "…questions[2] (c07)"
+        return None, [(re.sub(r" \([^)]*\)$", "", exc.where), exc.problem)]
+    return t, []
+
+
 def load_template_file(path: str | Path) -> Template:
     p = Path(path)
     try:
@@ -258,23 +289,82 @@ def load_template_file(path: str | Path) -> Template:
     except UnicodeDecodeError as exc:
         raise TemplateError(str(p), f"byte {exc.start}", "not UTF-8 text") from None
     t = parse_template(text, str(p))
-    if p.suffix in (".yaml", ".yml") and p.stem != t.id:
-        raise TemplateError(str(p), "id", f"the id '{t.id}' does not match the file name '{p.stem}'")
+    if p.suffix in (".yaml", ".yml"):
+        if p.parent.parent.name == VERSIONS_DIR:  # an archived version: versions/<id>/<version>.yaml
+            if (p.parent.name, p.stem) != (t.id, str(t.version)):
+                raise TemplateError(str(p), "id", f"'{t.id}' version {t.version} does not match its place "
+                                                  f"{VERSIONS_DIR}/{p.parent.name}/{p.name}")
+        elif p.stem != t.id:
+            raise TemplateError(str(p), "id", f"the id '{t.id}' does not match the file name '{p.stem}'")
     return t
 
 
 def template_dirs() -> list[Path]:
-    """Where templates are looked up: the shipped folder, then ``OMR_TEMPLATE_PATH`` (os.pathsep-separated)."""
+    """Where templates are looked up: the shipped folder, then ``OMR_TEMPLATE_PATH`` (os.pathsep-separated).
+
+    The service puts its own forms folder (``<data dir>/forms``, where forms made in the browser are saved) on
+    ``OMR_TEMPLATE_PATH``; pointing ``omr scan`` and ``omr tally`` at that folder the same way lets them read
+    those forms too."""
     extra = [Path(p) for p in os.environ.get("OMR_TEMPLATE_PATH", "").split(os.pathsep) if p]
-    return [TEMPLATES_DIR, *extra]
+    return [TEMPLATES_DIR, *extra, *[d for d in _forms_dir if d not in extra]]
 
 
-def _find(name: str) -> Path | None:
+_forms_dir: list[Path] = []  # the service's own forms folder, when this process serves (or reads for) one
+
+
+def use_forms_dir(path: str | Path | None) -> None:
+    """Look templates up in ``path`` too (after the others): the service's folder of forms made in the browser.
+    One per process; ``None`` forgets it."""
+    _forms_dir[:] = [Path(path)] if path else []
+
+
+def _files(name: str) -> list[Path]:
+    """Every file that may hold a version of template ``name``: ``<dir>/<name>.yaml`` and the archived
+    versions ``<dir>/versions/<name>/<version>.yaml``, in every template folder."""
+    out = []
     for d in template_dirs():
         p = d / f"{name}.yaml"
         if p.is_file():
-            return p
-    return None
+            out.append(p)
+        archive = d / VERSIONS_DIR / name
+        if archive.is_dir():
+            out.extend(sorted(archive.glob("*.yaml")))
+    return out
+
+
+def _find(name: str, version: int | None = None) -> Path | None:
+    """The file of ``name`` at ``version``, or of its latest version (the highest version number wins over the
+    folder order, so a form edited in the service supersedes the shipped one of the same id)."""
+    best: tuple[int, Path] | None = None
+    for p in _files(name):
+        try:
+            t = _load_cached(str(p.resolve()), p.stat().st_mtime)
+        except (TemplateError, OSError):
+            if version is None and best is None and p.parent.parent.name != VERSIONS_DIR:
+                best = (-1, p)  # a broken latest file: loading it again reports the problem
+            continue
+        if version is not None:
+            if t.version == version:
+                return p
+        elif best is None or t.version > best[0]:
+            best = (t.version, p)
+    return best[1] if best else None
+
+
+def find_template(name: str, version: int | None = None) -> Path | None:
+    """The file of template ``name`` (an id, never a path) at ``version`` or its latest, or None."""
+    return _find(name, version) if re.fullmatch(r"[a-z0-9-]+", name) else None
+
+
+def template_versions(name: str) -> list[int]:
+    """The versions of template ``name`` found in the template folders, ascending."""
+    found = set()
+    for p in _files(name):
+        try:
+            found.add(_load_cached(str(p.resolve()), p.stat().st_mtime).version)
+        except (TemplateError, OSError):
+            continue
+    return sorted(found)
 
 
 def list_templates() -> list[str]:
@@ -286,19 +376,25 @@ def _load_cached(path: str, mtime: float) -> Template:
     return load_template_file(path)
 
 
-def load_template(name_or_path: str | Path) -> Template:
-    """Load a shipped template by id (``sipas-2017``) or any YAML file by path."""
+def load_template(name_or_path: str | Path, version: int | None = None) -> Template:
+    """Load a template by id (``sipas-2017``; its latest version, or ``version``) or any YAML file by path."""
     s = str(name_or_path)
     p = Path(s)
     if not (s.endswith((".yaml", ".yml")) or p.is_file()):
         if not re.fullmatch(r"[a-z0-9-]+", s):
             raise TemplateError(s, "(name)", "not a template id or a YAML file")
-        found = _find(s)
+        found = _find(s, version)
         if found is None:
+            if version is not None and _files(s):
+                have = ", ".join(str(v) for v in template_versions(s)) or "none readable"
+                raise TemplateError(s, "(version)", f"no version {version} of this template (versions: {have})")
             raise TemplateError(s, "(name)", f"no such template (known: {', '.join(list_templates()) or 'none'})")
         p = found
     try:
         mtime = p.stat().st_mtime
     except FileNotFoundError:
         raise TemplateError(str(p), "(file)", "no such file") from None
-    return _load_cached(str(p.resolve()), mtime)
+    t = _load_cached(str(p.resolve()), mtime)
+    if version is not None and t.version != version:
+        raise TemplateError(str(p), "version", f"the file holds version {t.version}, not {version}")
+    return t

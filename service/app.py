@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from omr.template import use_forms_dir
 from service import openapi
 from service.db import make_engine, migrate, session_factory
 from service.errors import ApiError, handle_api_error, handle_validation_error
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     migrate(engine)
     factory = session_factory(engine)
     store = Store(settings.data_dir)
+    use_forms_dir(settings.forms_dir)  # forms made in the designer are known templates, here and in the readers
     store.sweep_tmp()  # halves of uploads a stopped server was receiving
     worker = Worker(settings, factory, store)
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, text
 
 from service.settings import Settings
 
-STORE_KINDS = ("files", "pages", "aligned")
+STORE_KINDS = ("files", "pages", "aligned", "forms")  # forms: the questionnaires made in the designer (YAML)
 MANIFEST = "manifest.json"
 LAST = "last-backup.json"
 PG_TIMEOUT = 3600

@@ -33,7 +33,8 @@ NO_CREDENTIALS = {"/api/login"}  # a write that signs in: checked by its body, n
 OPTIONAL_CREDENTIALS = {"/api/logout"}  # ends the session when there is one; clears the cookie anyway
 MULTIPART_SLACK = 1 << 20  # part headers and boundaries on top of the files themselves
 # other routes that take a file (a spreadsheet), each with its cap in MB (the route checks it again by name)
-FILE_ROUTES = ((re.compile(r"^/api/agencies/import/?$"), 5), (re.compile(r"^/api/rounds/\d+/imports/?$"), 20))
+FILE_ROUTES = ((re.compile(r"^/api/agencies/import/?$"), 5), (re.compile(r"^/api/rounds/\d+/imports/?$"), 20),
+               (re.compile(r"^/api/templates/import/?$"), 2))
 
 
 class BodyTooLarge(Exception):

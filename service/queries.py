@@ -99,10 +99,8 @@ def _page_fields(template: str | None, version: int | None) -> dict[str, Any]:
     try:
         from omr.layout import layout
 
-        t = load_template(template)
+        t = load_template(template, version=version)
     except Exception:  # noqa: BLE001 - a page of an unknown or broken form still shows its answers
-        return {}
-    if version is not None and t.version != version:
         return {}
     return {f.id: f for pg in layout(t).pages for f in pg.fields}
 
@@ -161,7 +159,7 @@ def round_export(s: Session, round_ref: str | int, fmt: str, *, agency: str | No
     if fmt not in EXPORT_FORMATS:
         raise ApiError(422, f"unknown format {fmt!r}: format is {', '.join(EXPORT_FORMATS)}")
     r = resolve_round(s, round_ref)
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     rows = tallies.sheets(s, r.id, agency=agency)
     if fmt in ("csv", "csv-labels"):
         data = exports.csv_bytes(t, rows, labelled=fmt == "csv-labels")

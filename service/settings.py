@@ -37,6 +37,12 @@ class Settings:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     @property
+    def forms_dir(self) -> Path:
+        """Forms made or imported in the browser, as YAML: ``<id>.yaml`` (latest) and ``versions/<id>/<n>.yaml``.
+        ``OMR_TEMPLATE_PATH=<this folder> omr scan …`` reads them outside the service."""
+        return (self.data_dir / "forms").resolve()
+
+    @property
     def db_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -249,7 +249,7 @@ def refresh_sheet(s: Session, round_id: int, sheet: str | None) -> None:
     r = s.get(Round, round_id)
     from omr.template import load_template
 
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     if t.indices is None:
         return
     spec = IndexSpec.from_template(t)
@@ -272,7 +272,7 @@ def rebuild_summaries(s: Session, round_id: int) -> int:
     from omr.template import load_template
 
     r = s.get(Round, round_id)
-    spec = IndexSpec.from_template(load_template(r.template))
+    spec = IndexSpec.from_template(load_template(r.template, version=r.version))
     s.execute(SheetSummary.__table__.delete().where(SheetSummary.round_id == round_id))
     rows = s.execute(
         select(Answer.sheet, Answer.field_id, Answer.status, Answer.source, Answer.value_int, Answer.agency, Answer.channel)

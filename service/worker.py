@@ -93,16 +93,17 @@ def read_page_task(page_path: str, source: str, index: int, store_root: str, ocr
     return {"result": out.result.to_json(), "aligned_sha": aligned_sha}
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+def _new_pool(workers: int, forms_dir: Path | None = None) -> ProcessPoolExecutor:
     """Readers started as fresh interpreters (spawn), not forked from the server: the server has
     threads (uvicorn, this worker, OpenCV's pool for review crops), and a fork copies their locks
     and pool state into a child where those threads do not exist: a reader could hang for good in
     its first parallel OpenCV call, leaving its page "processing". (Not forkserver: it hands every
     reader a pipe that keeps the forkserver, and so the readers, alive after the server is killed.)"""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_reader)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=init_reader, initargs=(str(forms_dir) if forms_dir else None,))
 
 
-def init_reader() -> None:
+def init_reader(forms_dir: str | None = None) -> None:
     """Start of every reader process: it lives and dies with the server.
 
     Readers are forked after uvicorn has installed its signal handlers; inherited, those
@@ -114,6 +115,10 @@ def init_reader() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it shuts the pool down
     die_with_parent()  # a killed server takes its readers along
+    if forms_dir:  # forms made in the browser are read like the shipped ones
+        from omr.template import use_forms_dir
+
+        use_forms_dir(forms_dir)
 
 
 # --- storing results (parent process) ---------------------------------------------------------
@@ -262,7 +267,7 @@ class Worker:
     # lifecycle
     def start(self) -> None:
         self.recover()
-        self.pool = _new_pool(self.settings.workers)
+        self.pool = _new_pool(self.settings.workers, self.settings.forms_dir)
         self._thread = threading.Thread(target=self._loop, name="omr-worker", daemon=True)
         self._thread.start()
 
@@ -320,7 +325,7 @@ class Worker:
         self.inflight.clear()
         if self.pool:
             self._shutdown_pool(self.pool, grace=0.0)
-        self.pool = _new_pool(self.settings.workers)
+        self.pool = _new_pool(self.settings.workers, self.settings.forms_dir)
         with self.factory() as s, s.begin():
             for kind, ident in failed:
                 if kind == "page":

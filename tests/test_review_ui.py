@@ -52,6 +52,7 @@ REASONS_VI = {
         "tìm thấy dấu định vị nhưng không đọc được mã QR và số phiếu in trên trang",
     "form 'x-2020' is not a known template": "mẫu phiếu 'x-2020' không có trong các mẫu phiếu đã biết",
     "form 'hue-2017' version 2 is not the loaded version 1": "mẫu phiếu 'hue-2017' phiên bản 2 không khớp phiên bản đang dùng (1)",
+    "form 'hue-2017' version 2 is not known (known versions: 1)": "mẫu phiếu 'hue-2017' phiên bản 2 chưa có trên máy chủ (các phiên bản đã có: 1)",
     "form 'hue-2017' has no page 3": "mẫu phiếu 'hue-2017' không có trang 3",
     "file is empty (0 bytes)": "tệp rỗng (0 byte)",
     "page 1: image data is damaged or truncated (image file is truncated (20 bytes not processed))":

@@ -359,6 +359,8 @@ const REASON_PATTERNS_VI = [
   [/^form '([\s\S]*)' is not a known template$/, "mẫu phiếu '{1}' không có trong các mẫu phiếu đã biết"],
   [/^form '([\s\S]*)' version (\S+) is not the loaded version (\S+)$/,
     "mẫu phiếu '{1}' phiên bản {2} không khớp phiên bản đang dùng ({3})"],
+  [/^form '([\s\S]*)' version (\S+) is not known \(known versions: ([^)]*)\)$/,
+    "mẫu phiếu '{1}' phiên bản {2} chưa có trên máy chủ (các phiên bản đã có: {3})"],
   [/^form '([\s\S]*)' has no page (\d+)$/, "mẫu phiếu '{1}' không có trang {2}"],
   [/^a page of form (\S+) v(\S+); this round reads (\S+) v(\S+)$/,
     "trang của mẫu phiếu {1} (phiên bản {2}); đợt khảo sát này dùng mẫu {3} (phiên bản {4})"],

@@ -35,7 +35,7 @@ def import_answers(
     if r is None:
         raise ApiError(404, f"no round {round_id}")
     require_open(s, r.id)
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     name = (file.filename or "online.csv").replace("\x00", "")
     if len(data) > MAX_IMPORT_BYTES:

@@ -43,7 +43,7 @@ def create_print_run(round_id: RoundId, body: PrintRunCreate, s: SessionDep, use
     a = s.scalar(select(Agency).where(Agency.code == body.agency))
     if a is None or not a.active:
         raise ApiError(422, f"agency {body.agency!r} is not an active agency (create it first: /api/agencies)")
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     if t.version != r.version:
         raise ApiError(409, f"the round reads {r.template} v{r.version}; this server has v{t.version}")
     try:

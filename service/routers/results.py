@@ -79,7 +79,7 @@ def get_tallies(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
     """Counts per single-choice question and option of a round (or one agency's, one batch's, a period's, a
     respondent group's), with the blanks and the answers still waiting for review."""
     r = resolve_round(s, round)
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     when, groups = _filters(t, period, group)
     c = tallies.counts(s, r.id, agency=agency, batch=batch, period=when, groups=groups, channel=channel)
     questions = []
@@ -105,7 +105,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
     """The round's satisfaction indices (or one agency's), overall, per element and per criterion, with the n
     behind each; ``agencies=true`` adds every agency's, ranked (with the same filters)."""
     r = resolve_round(s, round)
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     if t.indices is None:
         raise ApiError(422, f"template {t.id} defines no indices")
     when, groups = _filters(t, period, group)
@@ -141,7 +141,7 @@ def report(s: SessionDep, user: AnyUser, round: RoundRef,
     from service.report import build_report, render_html, render_pdf
 
     r = resolve_round(s, round)
-    t = load_template(r.template)
+    t = load_template(r.template, version=r.version)
     result = tallies.indices(s, t, r.id)
     per = tallies.indices_by_agency(s, t, r.id)
     ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per) if len(per) > 1 else None, date=date.today())

@@ -59,7 +59,7 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 def _field_geo(page: Page, field_id: str):  # noqa: ANN202
-    t = load_template(page.template)
+    t = load_template(page.template, version=page.version)
     page_no, f = layout(t).field(field_id)
     return t, page_no, f
 

@@ -1,4 +1,4 @@
-"""Survey rounds and the questionnaire templates a round can use."""
+"""Survey rounds: create, list, close and reopen."""
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -8,8 +8,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from omr.errors import TemplateError
-from omr.template import list_templates, load_template
 from service.deps import Admin, AnyUser, SessionDep
 from service.errors import ApiError
 from service.models import Agency, AuditEntry, Round
@@ -24,6 +22,7 @@ class RoundCreate(RequestBody):
 
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="the round's name, unique, up to 200 characters")
     template: str = Field(min_length=1, max_length=80, description="a known template id, as listed by GET /api/templates")
+    version: int | None = Field(None, ge=1, le=10_000, description="the template's version (default: its latest)")
     period: str = Field("", max_length=80, pattern=NO_NUL, description="the period the round covers, free text (e.g. '2026')")
     targets: dict[str, int] | None = Field(None, description="the agencies surveyed and the sheets each should return: {\"SNV\": 400}")
 
@@ -49,16 +48,6 @@ class RoundOut(BaseModel):
     targets: dict[str, int] | None = None
 
 
-class TemplateOut(BaseModel):
-    """A questionnaire template the service knows."""
-
-    id: str
-    version: int
-    title: str
-    subtitle: str | None = None
-    pages: int = Field(description="printed pages per sheet")
-
-
 def _round_json(r: Round) -> dict[str, Any]:
     return {"id": r.id, "name": r.name, "template": r.template, "version": r.version, "period": r.period,
             "state": r.state or "open", "targets": r.targets}
@@ -79,7 +68,7 @@ def _targets(s, targets: dict[str, int] | None) -> dict[str, int] | None:  # noq
 @router.post("/rounds", status_code=201, response_model=RoundOut)
 def create_round(body: RoundCreate, s: SessionDep, user: Admin) -> dict[str, Any]:
     """Create a survey round on a known template (admin). 409 when the name is taken, 422 for an unknown template."""
-    t = known_template(body.template)
+    t = known_template(body.template, body.version)
     if s.scalar(select(Round).where(Round.name == body.name)):
         raise ApiError(409, f"a round named {body.name[:80]!r} exists already (đợt khảo sát đã tồn tại)")
     r = Round(name=body.name, template=t.id, version=t.version, period=body.period, targets=_targets(s, body.targets))
@@ -125,16 +114,3 @@ def update_round(round_id: Annotated[int, id_path("round")], body: RoundUpdate, 
 def rounds(s: SessionDep, user: AnyUser) -> list[dict[str, Any]]:
     """Every survey round, oldest first."""
     return [_round_json(r) for r in s.scalars(select(Round).order_by(Round.id))]
-
-
-@router.get("/templates", response_model=list[TemplateOut])
-def templates(user: AnyUser) -> list[dict[str, Any]]:
-    """The questionnaire templates a round can use (the shipped ones and those in OMR_TEMPLATE_PATH); broken ones are left out."""
-    out = []
-    for name in list_templates():
-        try:
-            t = load_template(name)
-        except TemplateError:
-            continue
-        out.append({"id": t.id, "version": t.version, "title": t.title, "subtitle": t.subtitle, "pages": t.page_count})
-    return out
