@@ -573,15 +573,9 @@ async function refresh() {
   DS.ctrl = ctrl;
   const body = { template: cleanDraft(DS.draft) };
   $d("ds-preview-wrap").setAttribute("aria-busy", "true");
-  const check = postRaw("/api/templates/check", body, ctrl.signal).then((r) => r.json());
+  // the preview first (what the person looks at), then the check (problems and page count) of the same draft
   const preview = postRaw(`/api/templates/preview?page=${DS.page}`, body, ctrl.signal);
   try {
-    const c = await check;
-    if (seq !== DS.seq) return;
-    DS.problems = Array.isArray(c.problems) ? c.problems : [];
-    DS.pages = c.pages || null;
-    showProblems();
-    renderPages();
     const r = await preview;
     if (seq !== DS.seq) return;
     if (r.ok) {
@@ -596,10 +590,18 @@ async function refresh() {
       img.alt = `${t("ds_preview_alt")} ${DS.page}`;
       if (old && old.startsWith("blob:")) URL.revokeObjectURL(old);
       $d("ds-preview-note").textContent = "";
-      $d("ds-preview-wrap").dataset.seq = String(seq);
-    } else {
+    }
+    const c = await (await postRaw("/api/templates/check", body, ctrl.signal)).json();
+    if (seq !== DS.seq) return;
+    DS.problems = Array.isArray(c.problems) ? c.problems : [];
+    DS.pages = c.pages || null;
+    const beyond = !r.ok && DS.pages && DS.page > DS.pages;  // the page shown went away: show the last one
+    showProblems();
+    renderPages();
+    if (!r.ok) {
       $d("ds-preview").classList.add("stale");
-      $d("ds-preview-note").textContent = DS.page > (DS.pages || 1) ? t("ds_no_page") : t("ds_preview_bad");
+      $d("ds-preview-note").textContent = beyond ? t("ds_no_page") : t("ds_preview_bad");
+      if (beyond) schedule();
     }
   } catch (e) {
     if (e.name === "AbortError") return;
