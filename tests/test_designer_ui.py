@@ -102,6 +102,8 @@ def _build_hue(page) -> None:  # noqa: ANN001
     assert page.locator("#ds-problems li").count() >= 1
     assert "lỗi" in page.locator("#ds-check-line").inner_text()
     page.locator(_w("pages[0].sections[0].questions[2].id")).fill(dt["id"])
+    _checked(page)  # the duplicate is gone (the options still to type are problems); the cards no longer move
+    assert "gioi_tinh" not in page.locator('[data-slot="pages[0].sections[0].questions[2]"]').inner_text()
     # do_tuoi dragged by its handle above linh_vuc
     dst = page.locator('[data-slot="pages[0].sections[0].questions[1]"]')
     dst.scroll_into_view_if_needed()
