@@ -401,6 +401,13 @@ def test_sipas_question_list_imports_and_previews_like_the_shipped_form(service,
         page.get_by_role("button", name="Trang 1", exact=True).click()
         _checked(page)
         page.screenshot(path=str(SHOTS / "designer-import.png"))
+        # in English, and back
+        page.get_by_role("button", name="English").click()
+        assert page.get_by_role("tab", name="Preview").is_visible() and page.locator("#ds-check-line").inner_text() == "✓ Valid · 2 pages"
+        assert page.get_by_role("button", name="Save (Ctrl+S)").is_visible()
+        assert page.locator(f'[data-slot="pages[0].sections[0]"] > .ds-add-q').inner_text().startswith("Add question")
+        page.get_by_role("button", name="Tiếng Việt").click()
+        assert page.locator("#ds-check-line").inner_text() == "✓ Hợp lệ · 2 trang"
     finally:
         ctx.close()
     assert not errors, errors

@@ -22,6 +22,8 @@ const DS = {
   tab: "preview",
   shown: null,          // {seq, ms, at} of the last preview drawn: ms from the request to the decoded image
 };
+// printed when a form gives no instructions of its own (omr/template.py DEFAULT_INSTRUCTIONS)
+const DEFAULT_INSTRUCTIONS = "Đánh dấu X vào ô lựa chọn. Muốn sửa, tô kín ô đã đánh dấu rồi đánh dấu X vào ô khác.";
 const OPTIONAL_TEXT = ["subtitle", "issuer", "issuer_sub", "intro", "instructions", "closing"];
 
 // ------------------------------------------------------------------ the draft
@@ -135,8 +137,8 @@ function textInput(obj, key, where, labelKey, attrs, onInput) {
   return field(labelKey, where, inp, wide ? "wide" : "");
 }
 
-function areaInput(obj, key, where, labelKey, rows) {
-  const inp = h("textarea", { rows: String(rows || 2) });
+function areaInput(obj, key, where, labelKey, rows, placeholder) {
+  const inp = h("textarea", { rows: String(rows || 2), placeholder: placeholder || null });
   inp.value = obj[key] || "";
   inp.addEventListener("input", () => { obj[key] = inp.value; changed(); });
   return field(labelKey, where, inp, "wide");
@@ -222,7 +224,7 @@ function renderGeneral() {
       textInput(d, "issuer", "issuer", "ds_issuer", { size: "34" }),
       textInput(d, "issuer_sub", "issuer_sub", "ds_issuer_sub", { size: "28" })),
     h("label", { class: "ds-check-label" }, nh, " ", t("ds_national")),
-    h("div", { class: "ds-two" }, areaInput(d, "intro", "intro", "ds_intro", 3), areaInput(d, "instructions", "instructions", "ds_instructions", 3)),
+    h("div", { class: "ds-two" }, areaInput(d, "intro", "intro", "ds_intro", 3), areaInput(d, "instructions", "instructions", "ds_instructions", 3, DEFAULT_INSTRUCTIONS)),
     textInput(d, "closing", "closing", "ds_closing", { wide: true }),
     h("span", { class: "fp" }));
   return card;
@@ -718,6 +720,9 @@ async function openTemplate(id, version) {
   try {
     const r = await api("GET", `/api/templates/${encodeURIComponent(id)}/${encodeURIComponent(version)}`);
     setDraft(r.template, { id: r.id, version: r.version, frozen: r.frozen, origin: r.origin });
+    $d("ds-open-id").value = r.id;
+    fillVersions();
+    $d("ds-open-version").value = String(r.version);
     say(t(r.frozen ? "ds_opened_frozen" : "ds_opened").replace("{id}", r.id).replace("{v}", String(r.version)));
   } catch (e) { say(apiErrorText(e), true); }
 }
@@ -830,6 +835,10 @@ officePage(["admin"], async (me, onLang) => {
   $d("ds-import").addEventListener("click", importFile);
   $d("ds-save").addEventListener("click", save);
   $d("ds-export").addEventListener("click", exportYaml);
+  $d("ds-zoom").addEventListener("click", () => {
+    const on = $d("ds-preview-wrap").classList.toggle("zoomed");
+    $d("ds-zoom").setAttribute("aria-pressed", String(on));
+  });
   document.addEventListener("keydown", (ev) => {
     if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s") { ev.preventDefault(); save(); }
   });

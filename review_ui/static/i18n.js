@@ -294,7 +294,7 @@ Object.assign(STRINGS.vi, {
 });
 Object.assign(STRINGS.en, {
   nav_designer: "Form designer",
-  ds_title: "Form designer", ds_template: "Form", ds_version: "Version", ds_open: "Open", ds_new: "New form",
+  ds_title: "Form designer", ds_zoom: "Actual size", ds_template: "Form", ds_version: "Version", ds_open: "Open", ds_new: "New form",
   ds_import_file: "Import from a file (XLSX, YAML)", ds_import: "Import", ds_sample: "Sample question list (XLSX)",
   ds_export: "Export YAML", ds_save: "Save (Ctrl+S)", ds_tab_preview: "Preview", ds_tab_indices: "Indices and groups", ds_tab_versions: "Versions",
   ds_no_grid: "(none: each question has its own options)", ds_typed: "Options typed here", ds_shared_mark: "(shared set)",
