@@ -289,6 +289,13 @@ def test_editing_after_printing_makes_version_2_and_version_1_still_counts(servi
         assert _checked(page) == "✓ Hợp lệ · 1 trang"
         page.get_by_role("button", name="Lưu (Ctrl+S)").click()
         page.locator("#ds-msg", has_text="phiên bản mới 2").wait_for()
+        # exported as YAML: the form as saved, loadable as a template file
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Xuất YAML").click()
+        assert dl.value.suggested_filename == f"{FORM_ID}.yaml"
+        exported = yaml.safe_load(dl.value.path().read_text(encoding="utf-8"))
+        assert exported["id"] == FORM_ID
+        assert [q["id"] for q in exported["pages"][0]["sections"][1]["questions"]] == ["c01", "c02", "c03", "c04"]
         # the versions and their comparison
         page.get_by_role("tab", name="Phiên bản").click()
         page.locator("#ds-cmp-from").select_option("1")
