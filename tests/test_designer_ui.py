@@ -423,7 +423,6 @@ def test_sipas_question_list_imports_and_previews_like_the_shipped_form(service,
     import cv2
 
     for n in range(1, pages + 1):
-        st, _ = _req(port, "GET", "/api/templates/sipas-2017/1", tok["admin1"])
         req = __import__("urllib.request").request
         r = req.Request(f"http://127.0.0.1:{port}/api/templates/sipas-2017/1/preview/{n}.png", headers={"Authorization": f"Bearer {tok['admin1']}"})
         with req.urlopen(r, timeout=60) as resp:

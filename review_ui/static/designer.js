@@ -106,6 +106,9 @@ const optionsText = (list) => (Array.isArray(list) ? list.map((o) => `${o.value}
 // a question id renamed: the index elements and respondent groups follow it
 function renameRefs(oldId, newIdText) {
   if (!oldId || oldId === newIdText) return;
+  const ids = allQuestions().map((x) => x.q.id);
+  // while the id is typed it may pass through another question's id: references stay with the one they named
+  if (ids.filter((i) => i === newIdText).length > 1 || ids.includes(oldId)) return;
   for (const e of DS.draft.indices.elements) e.criteria = e.criteria.map((c) => (c === oldId ? newIdText : c));
   DS.draft.respondent_groups = DS.draft.respondent_groups.map((c) => (c === oldId ? newIdText : c));
 }
@@ -291,7 +294,13 @@ function renderSection(sec, p, s) {
     h("div", { class: "ds-tools" },
       iconButton("↑", `${t("ds_up")}: ${label}`, () => moveSection(p, s, -1)),
       iconButton("↓", `${t("ds_down")}: ${label}`, () => moveSection(p, s, 1)),
-      iconButton("✕", `${t("ds_delete")}: ${label}`, () => { for (const q of sec.questions) dropRefs(q.id); DS.draft.pages[p].sections.splice(s, 1); changed({ render: true, side: true }); })),
+      iconButton("✕", `${t("ds_delete")}: ${label}`, () => {
+        for (const q of sec.questions) dropRefs(q.id);
+        DS.draft.pages[p].sections.splice(s, 1);
+        changed({ render: true, side: true });
+        say(t("ds_deleted").replace("{w}", label));
+        if (!focusWhere(`${sWhere(p, Math.min(s, DS.draft.pages[p].sections.length - 1))}.title`)) document.querySelector(`[data-slot="pages[${p}]"] > .ds-add-section`).focus();
+      })),
     h("div", { class: "ds-row" },
       textInput(sec, "title", `${where}.title`, "ds_s_title", { size: "34" }),
       optionSource(sec, "grid", `${where}.grid`, "ds_grid", true)),
@@ -328,7 +337,13 @@ function renderQuestion(sec, q, p, s, k) {
     h("div", { class: "ds-tools" },
       iconButton("↑", `${t("ds_up")}: ${label}`, () => moveQuestion(p, s, k, -1)),
       iconButton("↓", `${t("ds_down")}: ${label}`, () => moveQuestion(p, s, k, 1)),
-      iconButton("✕", `${t("ds_delete")}: ${label}`, () => { dropRefs(q.id); sec.questions.splice(k, 1); changed({ render: true, side: true }); })));
+      iconButton("✕", `${t("ds_delete")}: ${label}`, () => {
+        dropRefs(q.id);
+        sec.questions.splice(k, 1);
+        changed({ render: true, side: true });
+        say(t("ds_deleted").replace("{w}", label));
+        if (!focusWhere(`${qWhere(p, s, Math.min(k, sec.questions.length - 1))}.text`)) document.querySelector(`[data-slot="${sWhere(p, s)}"] > .ds-add-q`).focus();
+      })));
   const kindSel = h("select", {});
   for (const kd of ["single", "multiple", "text", "code"]) kindSel.append(h("option", { value: kd }, word("ds_kinds", kd)));
   kindSel.value = kind;

@@ -290,7 +290,7 @@ Object.assign(STRINGS.vi, {
   ds_no_versions: "Mẫu phiếu này chưa được lưu.", ds_latest: "(mới nhất)", ds_frozen: "đã khóa", ds_trial_pdf: "In thử (PDF)",
   ds_compare: "So sánh hai phiên bản", ds_from: "Từ", ds_to: "Đến", ds_compare_btn: "So sánh", ds_indices_changed: "Cách tính chỉ số đã thay đổi.",
   ds_cmp_head: "v{a} → v{b}: thêm {n}, bớt {r}, sửa {c} câu hỏi.", ds_same: "Hai phiên bản giống nhau.",
-  ds_new_started: "Phiếu mới: nhập mã mẫu phiếu, rồi thêm phần và câu hỏi.",
+  ds_new_started: "Phiếu mới: nhập mã mẫu phiếu, rồi thêm phần và câu hỏi.", ds_deleted: "Đã xóa {w}.",
 });
 Object.assign(STRINGS.en, {
   nav_designer: "Form designer",
@@ -324,7 +324,7 @@ Object.assign(STRINGS.en, {
   ds_no_versions: "This form has not been saved yet.", ds_latest: "(latest)", ds_frozen: "frozen", ds_trial_pdf: "Trial print (PDF)",
   ds_compare: "Compare two versions", ds_from: "From", ds_to: "To", ds_compare_btn: "Compare", ds_indices_changed: "The index definition changed.",
   ds_cmp_head: "v{a} → v{b}: {n} added, {r} removed, {c} changed questions.", ds_same: "The two versions are the same.",
-  ds_new_started: "New form: type the form id, then add sections and questions.",
+  ds_new_started: "New form: type the form id, then add sections and questions.", ds_deleted: "Deleted {w}.",
 });
 let LANG = (() => { try { return localStorage.getItem("omr-lang") || "vi"; } catch (e) { return "vi"; } })();
 if (!(LANG in STRINGS)) LANG = "vi";
