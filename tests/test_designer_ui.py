@@ -98,7 +98,7 @@ def _build_hue(page) -> None:  # noqa: ANN001
     _checked(page)
     fp = page.locator('[data-slot="pages[0].sections[0].questions[2]"] .fp', has_text=re.compile(r"\S"))
     fp.first.wait_for()
-    assert "gioi_tinh" in fp.first.inner_text()
+    assert fp.first.inner_text().startswith("mã câu 'gioi_tinh' bị trùng")  # in Vietnamese, at the question
     assert page.locator("#ds-problems li").count() >= 1
     assert "lỗi" in page.locator("#ds-check-line").inner_text()
     page.locator(_w("pages[0].sections[0].questions[2].id")).fill(dt["id"])
@@ -387,7 +387,7 @@ def test_sipas_question_list_imports_and_previews_like_the_shipped_form(service,
             page.get_by_role("button", name=f"Xóa: Trang {last + 1}").click()
             line = _checked(page)
             if line != "✓ Hợp lệ · 2 trang":  # the overflow is shown at its question; the sheet had no columns or lines
-                assert "does not fit on page 2" in page.locator("#ds-problems").inner_text()
+                assert "không vừa trang 2" in page.locator("#ds-problems").inner_text()
                 for q in SIPAS["pages"][-1]["sections"][-1]["questions"]:
                     at = page.evaluate("""(id) => [...document.querySelectorAll('input[data-where$=".id"]')]
                                           .find((i) => i.value === id).dataset.where.replace(/\\.id$/, '')""", q["id"])

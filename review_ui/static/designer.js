@@ -651,8 +651,44 @@ function slotFor(where) {
   return null;
 }
 
+// The checker's problems (omr/template.py, omr/layout.py, pydantic) in Vietnamese; others pass through.
+const PROBLEMS_VI = [
+  [/^duplicate question id '(.*)' \(first at (.*)\)$/, "mã câu '{1}' bị trùng (đã dùng ở {2})"],
+  [/^does not fit on page (\d+): it ends ([\d.]+) mm below the printable area; move questions to another page or shorten the text$/,
+    "không vừa trang {1}: vượt quá vùng in {2} mm; hãy chuyển bớt câu hỏi sang trang khác hoặc rút gọn nội dung"],
+  [/^a single-choice question needs options$/, "câu hỏi một lựa chọn cần có các lựa chọn"],
+  [/^a multiple-choice question needs options$/, "câu hỏi nhiều lựa chọn cần có các lựa chọn"],
+  [/^unknown option set '(.*)' \(known: (.*)\)$/, "không có bộ lựa chọn '{1}' (các bộ đã có: {2})"],
+  [/^duplicate option value\(s\) (.*)$/, "giá trị lựa chọn bị trùng: {1}"],
+  [/^questions in a grid section are single choice$/, "câu hỏi trong phần dạng bảng chỉ là một lựa chọn"],
+  [/^questions in a grid section take the grid's options$/, "câu hỏi trong phần dạng bảng dùng thang chung của phần"],
+  [/^criterion '(.*)' is not a question of this template$/, "tiêu chí '{1}' không phải câu hỏi của phiếu này"],
+  [/^criterion '(.*)' is a (\w+) question; criteria must be single choice$/, "tiêu chí '{1}' không phải câu hỏi một lựa chọn"],
+  [/^criterion '(.*)' has no option\(s\) (.*) named in indices.satisfied_values$/, "tiêu chí '{1}' không có lựa chọn {2} được tính là hài lòng"],
+  [/^criterion '(.*)' is already in element (.*)$/, "tiêu chí '{1}' đã thuộc yếu tố {2}"],
+  [/^'(.*)' is not a question of this template$/, "'{1}' không phải câu hỏi của phiếu này"],
+  [/^'(.*)' must be a single-choice question$/, "'{1}' phải là câu hỏi một lựa chọn"],
+  [/^scale (.*) is empty$/, "thang điểm {1} không hợp lệ"],
+  [/^String should match pattern '\^\[a-z0-9-\]\+\$'$/, "chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang (a-z, 0-9, -)"],
+  [/^String should match pattern '\^\[a-z0-9_\]\+\$'$/, "chỉ dùng chữ thường không dấu, chữ số và dấu gạch dưới (a-z, 0-9, _)"],
+  [/^String should have at least 1 character$/, "chưa nhập nội dung"],
+  [/^Field required$/, "còn thiếu"],
+  [/^List should have at least (\d+) items? after validation, not 0$/, "cần ít nhất {1} mục"],
+  [/^List should have at least (\d+) items? after validation, not (\d+)$/, "cần ít nhất {1} mục (mới có {2})"],
+  [/^Input should be less than or equal to (\d+)$/, "tối đa là {1}"],
+  [/^Input should be greater than or equal to (\d+)$/, "tối thiểu là {1}"],
+  [/^Input should be a valid integer.*$/, "phải là số nguyên"],
+];
+
 function problemText(p) {
-  return apiDetailText(p.problem) || String(p.problem || "");
+  const raw = String(p.problem || "");
+  if (LANG === "vi") {
+    for (const [re, vi] of PROBLEMS_VI) {
+      const m = re.exec(raw);
+      if (m) return vi.replace(/\{(\d)\}/g, (_, i) => m[Number(i)]);
+    }
+  }
+  return apiDetailText(raw) || raw;
 }
 
 function showProblems() {
@@ -670,7 +706,7 @@ function showProblems() {
       if (at.input) at.input.setAttribute("aria-invalid", "true");
     }
     const where = p.where || "";
-    list.append(h("li", { class: "err" }, h("button", { type: "button", class: "ds-link", onclick: () => goToProblem(p) }, where || t("ds_whole")), `: ${problemText(p)}`));
+    list.append(h("li", { class: "err", title: LANG === "vi" ? String(p.problem || "") : null }, h("button", { type: "button", class: "ds-link", onclick: () => goToProblem(p) }, where || t("ds_whole")), `: ${problemText(p)}`));
   }
   const line = $d("ds-check-line");
   if (!DS.draft) return;
