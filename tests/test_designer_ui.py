@@ -98,6 +98,8 @@ def _build_hue(page) -> None:  # noqa: ANN001
     _checked(page)
     fp = page.locator('[data-slot="pages[0].sections[0].questions[2]"] .fp', has_text=re.compile(r"\S"))
     fp.first.wait_for()
+    fp.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "designer-problem.png"))
     assert fp.first.inner_text().startswith("mã câu 'gioi_tinh' bị trùng")  # in Vietnamese, at the question
     assert page.locator("#ds-problems li").count() >= 1
     assert "lỗi" in page.locator("#ds-check-line").inner_text()

@@ -685,10 +685,31 @@ function problemText(p) {
   if (LANG === "vi") {
     for (const [re, vi] of PROBLEMS_VI) {
       const m = re.exec(raw);
-      if (m) return vi.replace(/\{(\d)\}/g, (_, i) => m[Number(i)]);
+      if (m) return vi.replace(/\{(\d)\}/g, (_, i) => m[Number(i)]).replace(WHERE_RE, (w) => whereText(w));
     }
   }
-  return apiDetailText(raw) || raw;
+  return (apiDetailText(raw) || raw).replace(WHERE_RE, (w) => whereText(w));
+}
+
+// A where path as the reader sees the form: "pages[0].sections[1].questions[2].options" → "Trang 1 · Phần 2 · Câu 3 · Các lựa chọn"
+const WHERE_RE = /pages\[\d+\](\.sections\[\d+\](\.questions\[\d+\])?)?(\.[a-z_]+)?/g;
+const WHERE_FIELDS = { title: "ds_s_title", note: "ds_note", grid: "ds_grid", id: "ds_qid", text: "ds_q_text", kind: "ds_kind", options: "ds_options",
+  columns: "ds_columns", digits: "ds_digits", lines: "ds_lines", number: "ds_number", criteria: "ds_criteria", name: "ds_el_name" };
+const WHERE_TOP = { id: "ds_id", title: "ds_f_title", subtitle: "ds_subtitle", issuer: "ds_issuer", issuer_sub: "ds_issuer_sub", intro: "ds_intro",
+  instructions: "ds_instructions", closing: "ds_closing", respondent_groups: "ds_groups", "indices.satisfied_values": "ds_satisfied", "indices.scale": "ds_scale" };
+function whereText(w) {
+  const top = String(w).replace(/\[\d+\]$/, "");
+  if (WHERE_TOP[top]) return t(WHERE_TOP[top]);
+  if (top.startsWith("option_sets.")) return `${t("ds_option_sets")}: ${top.slice(12)}`;
+  const parts = [];
+  let m;
+  if ((m = /pages\[(\d+)\]/.exec(w))) parts.push(`${t("ds_page")} ${Number(m[1]) + 1}`);
+  if ((m = /sections\[(\d+)\]/.exec(w))) parts.push(`${t("ds_section")} ${Number(m[1]) + 1}`);
+  if ((m = /questions\[(\d+)\]/.exec(w))) parts.push(`${t("ds_question")} ${Number(m[1]) + 1}`);
+  if ((m = /elements\[(\d+)\]/.exec(w))) parts.push(`${t("ds_element_n")} ${Number(m[1]) + 1}`);
+  const f = /\.([a-z_]+)(\[\d+\])?$/.exec(w);
+  if (f && WHERE_FIELDS[f[1]] && parts.length) parts.push(t(WHERE_FIELDS[f[1]]));
+  return parts.length ? parts.join(" · ") : w;
 }
 
 function showProblems() {
@@ -706,7 +727,7 @@ function showProblems() {
       if (at.input) at.input.setAttribute("aria-invalid", "true");
     }
     const where = p.where || "";
-    list.append(h("li", { class: "err", title: LANG === "vi" ? String(p.problem || "") : null }, h("button", { type: "button", class: "ds-link", onclick: () => goToProblem(p) }, where || t("ds_whole")), `: ${problemText(p)}`));
+    list.append(h("li", { class: "err", title: LANG === "vi" ? String(p.problem || "") : null }, h("button", { type: "button", class: "ds-link", title: where, onclick: () => goToProblem(p) }, where ? whereText(where) : t("ds_whole")), `: ${problemText(p)}`));
   }
   const line = $d("ds-check-line");
   if (!DS.draft) return;
