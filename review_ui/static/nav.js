@@ -4,6 +4,7 @@
 
 const NAV_PAGES = [
   { href: "admin.html", key: "nav_admin", roles: ["admin"] },
+  { href: "designer.html", key: "nav_designer", roles: ["admin"] },
   { href: "upload.html", key: "nav_upload", roles: ["admin", "operator"] },
   { href: "./", key: "nav_review", roles: ["admin", "reviewer"] },
   { href: "grid.html", key: "nav_grid", roles: ["admin", "reviewer"] },
