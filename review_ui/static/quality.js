@@ -28,6 +28,9 @@ const lang = () => (typeof LANG !== "undefined" && LANG === "en" ? "en" : "vi");
 const q = (key, vals = {}) => QS[lang()][key].replace(/\{(\w+)\}/g, (_, k) => String(vals[k]));
 const dec = (x) => (x === null || x === undefined ? "–" : lang() === "vi" ? String(x).replace(".", ",") : String(x));
 const pct = (x) => (x === null || x === undefined ? "–" : `${dec(Math.round(x * 100000) / 1000)} %`);
+// indices at the precision the round publishes (published_decimals, as the rest of the page and the report)
+const fixed = (x, indices) => (x === null || x === undefined ? "–"
+  : dec(Number(x).toFixed(Number.isInteger(indices && indices.published_decimals) ? indices.published_decimals : 2)));
 const span = (ci) => (ci ? `${dec(ci[0].toFixed(2))}–${dec(ci[1].toFixed(2))}` : "–");
 
 function el(tag, attrs, ...kids) {
@@ -71,7 +74,7 @@ function draw(quality, indices) {
     const table = el("table", { class: "data", id: "rs-ci" },
       el("caption", {}, q("elements")),
       el("thead", {}, el("tr", {}, el("th", {}, q("col_el")), el("th", {}, q("col_idx")), el("th", {}, q("col_ci")), el("th", {}, q("col_n")))),
-      el("tbody", {}, ...rows.map(([name, idx, ci, n]) => el("tr", {}, el("td", {}, name), el("td", { class: "num" }, dec(idx)),
+      el("tbody", {}, ...rows.map(([name, idx, ci, n]) => el("tr", {}, el("td", {}, name), el("td", { class: "num" }, fixed(idx, indices)),
         el("td", { class: "num" }, span(ci)), el("td", { class: "num" }, n)))));
     box.append(table);
     const small = (indices.agencies || []).filter((a) => a.below_min_sample && a.overall !== null);
