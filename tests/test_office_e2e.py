@@ -132,7 +132,7 @@ def _agencies_xlsx(path: Path) -> None:
 def test_admin_sets_up_agencies_accounts_round_and_prints(office, ctx, tmp_path):
     page = ctx.new_page()
     _login_to(page, office.base, "admin.html", "boss", S["boss"])
-    assert _nav_links(page) == ["Quản trị", "Thiết kế phiếu", "Tải lên", "Duyệt", "Duyệt theo lưới", "Kết quả"]
+    assert _nav_links(page) == ["Quản trị", "Thiết kế phiếu", "Tải lên", "Duyệt", "Duyệt theo lưới", "Kiểm tra chất lượng", "Kết quả"]
     line = page.locator("#bk-line")
     assert "chưa có bản sao lưu" in line.inner_text() and "warn" in line.get_attribute("class")
     # 12 agencies from an XLSX, through the file input
@@ -290,7 +290,7 @@ def test_reviewer_works_the_whole_queue_by_keyboard(office, ctx):
     page.keyboard.type(S["duyet"])
     page.keyboard.press("Enter")
     page.wait_for_selector("#choose-view:not([hidden])")
-    assert _nav_links(page) == ["Duyệt", "Duyệt theo lưới", "Kết quả"]
+    assert _nav_links(page) == ["Duyệt", "Duyệt theo lưới", "Kiểm tra chất lượng", "Kết quả"]
     page.keyboard.press("Enter")  # the newest round, every batch
     page.wait_for_selector("#item:not([hidden])")
     decided: dict[int, str] = {}

@@ -14,9 +14,9 @@ from test_review_ui import CHROMIUM, ROOT, SHOTS, _req, browser, service  # noqa
 
 VIEW = {"width": 1366, "height": 768}
 NAV = {
-    "admin1": ["Quản trị", "Thiết kế phiếu", "Tải lên", "Duyệt", "Duyệt theo lưới", "Kết quả"],
+    "admin1": ["Quản trị", "Thiết kế phiếu", "Tải lên", "Duyệt", "Duyệt theo lưới", "Kiểm tra chất lượng", "Kết quả"],
     "operator1": ["Tải lên", "Kết quả"],
-    "reviewer1": ["Duyệt", "Duyệt theo lưới", "Kết quả"],
+    "reviewer1": ["Duyệt", "Duyệt theo lưới", "Kiểm tra chất lượng", "Kết quả"],
     "viewer1": ["Kết quả"],
 }
 
@@ -86,7 +86,7 @@ def test_navigation_by_role(service, page, user):  # noqa: F811
         assert page.locator("#upload-main").is_hidden()
     # English switch
     page.get_by_role("button", name="English").click()
-    want = {"Quản trị": "Admin", "Thiết kế phiếu": "Form designer", "Tải lên": "Upload", "Duyệt": "Review", "Duyệt theo lưới": "Grid review", "Kết quả": "Results"}
+    want = {"Quản trị": "Admin", "Thiết kế phiếu": "Form designer", "Tải lên": "Upload", "Duyệt": "Review", "Duyệt theo lưới": "Grid review", "Kiểm tra chất lượng": "Quality check", "Kết quả": "Results"}
     assert [x.strip() for x in page.get_by_role("navigation", name="Pages").get_by_role("link").all_inner_texts()] == [want[x] for x in NAV[user]]
     page.get_by_role("button", name="Tiếng Việt").click()
 

@@ -189,7 +189,7 @@ def test_results_page_shows_the_measured_error_rate_and_intervals(service, grid_
     page.get_by_role("link", name="Duyệt theo lưới").first.click()
     page.wait_for_url(re.compile(r"/ui/grid\.html$"))
     page.wait_for_load_state("networkidle")
-    page.get_by_role("link", name="Kiểm tra chất lượng").click()
+    page.get_by_role("navigation", name="Các trang").get_by_role("link", name="Kiểm tra chất lượng").click()  # in the navigation, and beside the grid
     page.wait_for_url(re.compile(r"/ui/check\.html$"))
     page.wait_for_load_state("networkidle")
     page.get_by_label("Đợt khảo sát").select_option(label=ROUND)

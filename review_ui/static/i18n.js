@@ -196,7 +196,7 @@ const STRINGS = {
 // words for those keys and the dynamic strings in both languages.
 Object.assign(STRINGS.vi, {
   nav_label: "Các trang", nav_admin: "Quản trị", nav_upload: "Tải lên", nav_review: "Duyệt", nav_results: "Kết quả",
-  nav_grid: "Duyệt theo lưới",
+  nav_grid: "Duyệt theo lưới", nav_check: "Kiểm tra chất lượng",
   closed_word: "đã đóng",
   // upload
   up_limits: "Nhận các tệp {e}; mỗi tệp tối đa {m} MB. Kiểm tra loại và dung lượng trước khi gửi.",
@@ -228,7 +228,7 @@ Object.assign(STRINGS.vi, {
 });
 Object.assign(STRINGS.en, {
   nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
-  nav_grid: "Grid review", grid_link: "Grid review: many like items at once",
+  nav_grid: "Grid review", nav_check: "Quality check", grid_link: "Grid review: many like items at once",
   closed_word: "closed",
   up_title: "Upload batches", up_choose: "Choose the round, the agency and the files", up_agency: "Agency",
   up_agency_none: "(from the QR code on the sheet)", up_drop: "Drop files or a whole folder here, or:",

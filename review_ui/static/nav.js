@@ -8,6 +8,7 @@ const NAV_PAGES = [
   { href: "upload.html", key: "nav_upload", roles: ["admin", "operator"] },
   { href: "./", key: "nav_review", roles: ["admin", "reviewer"] },
   { href: "grid.html", key: "nav_grid", roles: ["admin", "reviewer"] },
+  { href: "check.html", key: "nav_check", roles: ["admin", "reviewer"] },
   { href: "results.html", key: "nav_results", roles: ["admin", "operator", "reviewer", "viewer"] },
 ];
 
