@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 from omr.layout import layout
 from omr.template import load_template
 from service.indices import Z95, wilson_interval
+from service import tallies
 from service.models import Answer, QualityCheck, ReviewItem, Round
 
 DEFAULT_RATE = 1 / 200
@@ -76,6 +78,26 @@ def _accepted(round_id: int, fields: list[str]):  # noqa: ANN202
     queued = exists().where(ReviewItem.page_id == Answer.page_id, ReviewItem.field_id == Answer.field_id)
     return and_(Answer.round_id == round_id, Answer.counted.is_(True), Answer.source == "engine",
                 Answer.status.in_(ACCEPTED), Answer.field_id.in_(fields), ~queued)
+
+
+_drawing: dict[int, threading.Lock] = {}
+_drawing_guard = threading.Lock()
+
+
+def draw_pending(s: Session, r: Round, *, wait: bool = True) -> bool:
+    """``draw_sample`` and commit, one request of this process at a time per round. With ``wait=False`` a request
+    that finds another one drawing goes on at once with the sample as committed (a first draw over a round
+    loaded in bulk reads every accepted answer; pages reading the figures must not queue behind it)."""
+    with _drawing_guard:
+        lock = _drawing.setdefault(r.id, threading.Lock())
+    if not lock.acquire(blocking=wait):
+        return False
+    try:
+        draw_sample(s, r)
+        s.commit()
+        return True
+    finally:
+        lock.release()
 
 
 def draw_sample(s: Session, r: Round) -> int:
@@ -170,7 +192,9 @@ def summary(s: Session, r: Round) -> QualitySummary:
                 seconds += 1
                 agree += (sv, ss) == (fv, fs)
     fields = checked_fields(r.template, r.version)
-    population = (s.scalar(select(func.count()).select_from(Answer).where(_accepted(r.id, fields))) or 0) + wrong
+    accepted = tallies.cached(s, ("qc_population", r.id, r.template, r.version),  # a count over every answer
+                              lambda: s.scalar(select(func.count()).select_from(Answer).where(_accepted(r.id, fields))) or 0)
+    population = accepted + wrong
     return QualitySummary(sampled=len(rows), checked=checked, disagreements=disagree, wrong=wrong, pending=pending,
                           population=population, rate=round_rate(r), limit=round_limit(r),
                           second_readings=seconds, second_agrees_first=agree)

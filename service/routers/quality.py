@@ -48,8 +48,7 @@ def get_quality(s: SessionDep, user: AnyUser, round: RoundRef) -> dict[str, Any]
     is above the round's limit."""
     r = resolve_round(s, round)
     if r.state != "closed":
-        quality.draw_sample(s, r)
-        s.commit()
+        quality.draw_pending(s, r, wait=False)
     out = quality.summary(s, r).to_json()
     out.update(round=r.name, round_id=r.id, min_sample=r.min_sample)
     return out
@@ -88,8 +87,7 @@ def quality_next(request: Request, s: SessionDep, user: Reviewer, round: RoundRe
     first (never one the caller read first), then first readings."""
     r = resolve_round(s, round)
     require_open(s, r.id)
-    quality.draw_sample(s, r)
-    s.commit()
+    quality.draw_pending(s, r)
     now = utcnow()
     free = or_(QualityCheck.claimed_by.is_(None), QualityCheck.claimed_by == user.name, QualityCheck.claim_expires_at < now)
     for state in ("second", "first"):

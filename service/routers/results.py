@@ -238,11 +238,10 @@ def report(s: SessionDep, user: AnyUser, round: RoundRef,
     f = {"period": when, "groups": groups, "channel": channel}
     result = tallies.indices(s, t, r.id, agency=agency, **f)
     per = tallies.indices_by_agency(s, t, r.id, **f) if agency is None else {}
-    from service.quality import draw_sample, summary
+    from service.quality import draw_pending, summary
 
     if r.state != "closed":
-        draw_sample(s, r)
-        s.commit()
+        draw_pending(s, r, wait=False)
     ctx = build_report(t, result, round_name=r.name, ranking=rank_agencies(per, min_sample=r.min_sample) if len(per) > 1 else None,
                        date=date.today(), filters=_filters_text(t, agency, period, group, channel),
                        quality=summary(s, r).to_json(), min_sample=r.min_sample)
