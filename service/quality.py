@@ -110,12 +110,18 @@ def draw_sample(s: Session, r: Round) -> int:
         return 0
     added = 0
     if rate > 0:
-        have = {(p, f) for p, f in s.execute(select(QualityCheck.page_id, QualityCheck.field_id)
-                                             .where(QualityCheck.round_id == r.id))}
         rows = s.execute(select(Answer.page_id, Answer.field_id, Answer.value, Answer.status)
                          .where(_accepted(r.id, fields), Answer.id > (r.qc_upto or 0), Answer.id <= top))
-        for page_id, field_id, value, status in rows:
-            if (page_id, field_id) not in have and drawn(r.id, page_id, field_id, rate):
+        picks = [row for row in rows if drawn(r.id, row[0], row[1], rate)]  # the fixed draw first: ~1 in 200
+        have = set()
+        if picks:
+            pages = sorted({p for p, *_ in picks})
+            for i in range(0, len(pages), 500):
+                have |= {(p, f) for p, f in s.execute(select(QualityCheck.page_id, QualityCheck.field_id)
+                                                      .where(QualityCheck.round_id == r.id,
+                                                             QualityCheck.page_id.in_(pages[i:i + 500])))}
+        for page_id, field_id, value, status in picks:
+            if (page_id, field_id) not in have:
                 s.add(QualityCheck(round_id=r.id, page_id=page_id, field_id=field_id, engine_value=value,
                                    engine_status=status))
                 have.add((page_id, field_id))

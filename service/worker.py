@@ -390,6 +390,7 @@ class Worker:
 
     def _collect(self) -> bool:
         done = [f for f in self.inflight if f.done()]
+        rounds: set[int] = set()
         for fut in done:
             kind, ident = self.inflight.pop(fut)
             exc = fut.exception()
@@ -401,7 +402,27 @@ class Worker:
                     self._store_split(s, ident, None if exc else fut.result(), exc)
                 else:
                     self._store_page(s, ident, None if exc else fut.result(), exc)
+                    page = s.get(Page, ident)
+                    if page is not None:
+                        rounds.add(page.round_id)
+        if rounds:
+            self._draw_quality(rounds)
         return bool(done)
+
+    def _draw_quality(self, rounds: set[int]) -> None:
+        """The quality-control sample keeps up with the answers as they are stored (about 1 in 200 of them), so no
+        reader of the figures pays for a whole round's draw at once. In its own transaction: a failure here never
+        touches the pages; the next read of ``/api/quality`` draws what is missing."""
+        from service import quality
+
+        for rid in sorted(rounds):
+            try:
+                with self.factory() as s:
+                    r = s.get(Round, rid)
+                    if r is not None and (r.state or "open") != "closed":
+                        quality.draw_pending(s, r, wait=False)
+            except Exception:  # noqa: BLE001 - the sample is drawn again later; reading pages goes on
+                log.exception("quality sample of round %s not drawn now", rid)
 
     def _store_split(self, s: Session, file_id: int, pages: list[dict[str, Any]] | None, exc: BaseException | None) -> None:
         f = s.get(UploadedFile, file_id)

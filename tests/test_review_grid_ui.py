@@ -242,3 +242,25 @@ def test_results_page_shows_the_measured_error_rate_and_intervals(service, grid_
     assert overall_ci in box.locator("#rs-ci").inner_text()
     box.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "results-quality.png"))
+    # the admin closing the round is warned first (the upper bound is over the limit); declining keeps it open
+    ctx = page.context.browser.new_context(viewport=VIEW, locale="vi-VN")
+    admin = ctx.new_page()
+    admin.goto(base + "/ui/admin.html")
+    admin.wait_for_selector("#login-view:not([hidden])")
+    admin.get_by_label("Tên người dùng").fill("admin1")
+    admin.get_by_label("Mã truy cập").fill(tok["admin1"])
+    admin.get_by_role("button", name="Đăng nhập").click()
+    close = admin.get_by_role("button", name=f"Đóng đợt: {ROUND}")
+    close.wait_for()
+    admin.wait_for_load_state("networkidle")
+    seen: list[str] = []
+    admin.once("dialog", lambda d: (seen.append(d.message), d.dismiss()))
+    close.click()
+    admin.locator("#rd-msg").filter(has_text="vượt ngưỡng").wait_for()
+    assert seen and "vượt ngưỡng" in seen[0] and ROUND in seen[0]
+    assert _req(port, "GET", "/api/rounds", tok["admin1"])[1][-1]["state"] == "open"
+    admin.once("dialog", lambda d: d.accept())
+    close.click()
+    admin.get_by_role("button", name=f"Mở lại: {ROUND}").wait_for()
+    assert [r for r in _req(port, "GET", "/api/rounds", tok["admin1"])[1] if r["id"] == rid][0]["state"] == "closed"
+    ctx.close()

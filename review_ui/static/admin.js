@@ -144,6 +144,29 @@ function parseTargets(s) {
   return Object.keys(out).length ? out : null;
 }
 
+// Closing a round publishes its figures: warn first when the engine's measured error rate may be above the
+// round's limit (GET /api/quality: the 95% upper bound over the limit), or is not measured yet.
+async function closeOrReopen(r, closed) {
+  try {
+    if (!closed) {
+      const q = await api("GET", `/api/quality?round=${r.id}`);
+      if (q.over_limit || (q.sampled && !q.checked)) {
+        const why = q.over_limit
+          ? t("ad_qc_over").replace("{hi}", fmtPct(q.ci95[1])).replace("{lim}", fmtPct(q.limit))
+          : t("ad_qc_none").replace("{n}", String(q.sampled));
+        if (!window.confirm(`${why}\n\n${t("ad_qc_confirm").replace("{r}", r.name)}`)) { say("rd-msg", why, true); return; }
+      }
+    }
+    await api("PATCH", `/api/rounds/${r.id}`, { state: closed ? "open" : "closed" });
+    say("rd-msg", t("ad_saved"));
+    await loadRounds();
+  } catch (e) { say("rd-msg", apiErrorText(e), true); }
+}
+
+function fmtPct(x) {
+  return `${(Math.round(x * 100000) / 1000).toLocaleString(LANG === "en" ? "en-US" : "vi-VN")} %`;
+}
+
 async function loadRounds() {
   AD.rounds = await api("GET", "/api/rounds");
   $a("rd-table").tBodies[0].replaceChildren(...AD.rounds.map((r) => {
@@ -151,7 +174,7 @@ async function loadRounds() {
     return h("tr", {}, h("td", {}, r.name), h("td", {}, `${r.template} v${r.version ?? ""}`), h("td", {}, r.period || ""),
       h("td", {}, closed ? t("ad_closed") : t("ad_open")),
       h("td", {}, h("button", { type: "button", "aria-label": `${closed ? t("ad_reopen") : t("ad_close")}: ${r.name}`,
-        onclick: () => api("PATCH", `/api/rounds/${r.id}`, { state: closed ? "open" : "closed" }).then(() => { say("rd-msg", t("ad_saved")); return loadRounds(); }).catch((e) => say("rd-msg", apiErrorText(e), true)) },
+        onclick: () => closeOrReopen(r, closed) },
       closed ? t("ad_reopen") : t("ad_close"))));
   }));
   const keep = $a("pr-round").value;

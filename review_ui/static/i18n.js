@@ -197,6 +197,9 @@ const STRINGS = {
 Object.assign(STRINGS.vi, {
   nav_label: "Các trang", nav_admin: "Quản trị", nav_upload: "Tải lên", nav_review: "Duyệt", nav_results: "Kết quả",
   nav_grid: "Duyệt theo lưới", nav_check: "Kiểm tra chất lượng",
+  ad_qc_over: "Cảnh báo: cận trên của tỷ lệ máy đọc sai ({hi}) vượt ngưỡng {lim} đặt cho đợt này.",
+  ad_qc_none: "Cảnh báo: tỷ lệ máy đọc sai chưa đo được ({n} câu của mẫu kiểm tra chưa được kiểm tra).",
+  ad_qc_confirm: "Vẫn đóng đợt «{r}» và công bố kết quả?",
   closed_word: "đã đóng",
   // upload
   up_limits: "Nhận các tệp {e}; mỗi tệp tối đa {m} MB. Kiểm tra loại và dung lượng trước khi gửi.",
@@ -228,7 +231,10 @@ Object.assign(STRINGS.vi, {
 });
 Object.assign(STRINGS.en, {
   nav_label: "Pages", nav_admin: "Admin", nav_upload: "Upload", nav_review: "Review", nav_results: "Results",
-  nav_grid: "Grid review", nav_check: "Quality check", grid_link: "Grid review: many like items at once",
+  nav_grid: "Grid review", nav_check: "Quality check",
+  ad_qc_over: "Warning: the upper bound of the engine's measured error rate ({hi}) is above this round's limit of {lim}.",
+  ad_qc_none: "Warning: the engine's error rate is not measured yet ({n} answers of the quality sample are unchecked).",
+  ad_qc_confirm: "Close round «{r}» and publish its figures anyway?", grid_link: "Grid review: many like items at once",
   closed_word: "closed",
   up_title: "Upload batches", up_choose: "Choose the round, the agency and the files", up_agency: "Agency",
   up_agency_none: "(from the QR code on the sheet)", up_drop: "Drop files or a whole folder here, or:",

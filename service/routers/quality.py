@@ -70,6 +70,8 @@ def put_quality_settings(body: QualitySettings, s: SessionDep, user: Admin, roun
     r = resolve_round(s, round)
     require_open(s, r.id)
     if "rate" in body.model_fields_set:
+        if body.rate != r.qc_rate:
+            r.qc_upto = 0  # the draw is monotone in the rate: a higher one adds answers read before it was set
         r.qc_rate = body.rate
     if "limit" in body.model_fields_set:
         r.qc_limit = body.limit
