@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from test_review_ui import CHROMIUM, ROOT, SHOTS, _req, browser, service  # noqa: F401  (fixtures)
+from test_review_ui import CHROMIUM, ROOT, SHOTS, _req, browser, service, watched_page  # noqa: F401  (fixtures)
 
 VIEW = {"width": 1366, "height": 768}
 NAV = {
@@ -29,14 +29,8 @@ pytestmark = [
 
 @pytest.fixture()
 def page(browser):  # noqa: F811
-    ctx = browser.new_context(viewport=VIEW, locale="vi-VN")
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    yield pg
-    ctx.close()
-    assert not errors, errors
+    with watched_page(browser, VIEW) as pg:
+        yield pg
 
 
 def _login_to(page, base: str, target: str, name: str, token: str) -> None:  # noqa: ANN001

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from test_review_ui import CHROMIUM, SHOTS, _req, browser, service  # noqa: F401  (fixtures)
+from test_review_ui import CHROMIUM, SHOTS, _req, browser, service, watched_page  # noqa: F401  (fixtures)
 
 from tests.test_agencies_print_runs import AGENCIES_CSV, _client
 from tests.test_integrity import _h, _tokens
@@ -229,14 +229,8 @@ def office(service):  # noqa: F811
 
 @pytest.fixture()
 def page(browser):  # noqa: F811
-    ctx = browser.new_context(viewport=VIEW, locale="vi-VN")
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    yield pg
-    ctx.close()
-    assert not errors, errors
+    with watched_page(browser, VIEW) as pg:
+        yield pg
 
 
 def _open(page, office, query: str = "", user: str = "viewer1") -> None:  # noqa: ANN001

@@ -6,11 +6,10 @@ audited alone. Screenshots at 1366×768 go to SHOTS (docs/screenshots/ with OMR_
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
-from test_review_ui import CHROMIUM, SHOTS, _req, browser, service  # noqa: F401  (fixtures)
+from test_review_ui import CHROMIUM, SHOTS, _req, browser, service, upload_and_wait, watched_page  # noqa: F401  (fixtures)
 
 from tests._like_scans import like_sheets
 
@@ -32,33 +31,15 @@ def grid_round(service, tmp_path_factory):  # noqa: F811
     st, rnd = _req(port, "POST", "/api/rounds", tok["admin1"], {"name": ROUND, "template": "sipas-2017"})
     assert st == 201, rnd
     files = like_sheets(tmp_path_factory.mktemp("like"), SHEETS, first_serial=500)
-    boundary = "b0undary"
-    body = f'--{boundary}\r\nContent-Disposition: form-data; name="round"\r\n\r\n{ROUND}\r\n'.encode()
-    for f in files:
-        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{f.name}"\r\n'
-                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + f.read_bytes() + b"\r\n"
-    body += f"--{boundary}--\r\n".encode()
-    st, b = _req(port, "POST", "/api/batches", tok["operator1"], body, f"multipart/form-data; boundary={boundary}")
-    assert st == 201, b
-    for _ in range(900):
-        st, info = _req(port, "GET", f"/api/batches/{b['id']}", tok["viewer1"])
-        if info["status"] in ("done", "failed"):
-            break
-        time.sleep(0.3)
+    b, info = upload_and_wait(port, tok, ROUND, files)
     assert info["status"] == "done" and info["pages_failed"] == 0, info
     return {"id": rnd["id"], "batch": b["id"]}
 
 
 @pytest.fixture()
 def page(browser):  # noqa: F811
-    ctx = browser.new_context(viewport=VIEW, locale="vi-VN")
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    yield pg
-    ctx.close()
-    assert not errors, errors
+    with watched_page(browser, VIEW) as pg:
+        yield pg
 
 
 def _rendered(page) -> float:  # noqa: ANN001

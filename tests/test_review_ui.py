@@ -5,6 +5,7 @@ the API, claims between two reviewers, the page view, escaping of scan/OCR text,
 read-only account, the language switch; screenshots for docs/screenshots/."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -128,19 +129,7 @@ def service(tmp_path_factory):
                 time.sleep(0.2)
         st, rnd = _req(port, "POST", "/api/rounds", tok["admin1"], {"name": "Demo 2025", "template": "sipas-2017", "period": "2025"})
         assert st == 201, rnd
-        boundary = "b0undary"
-        body = f'--{boundary}\r\nContent-Disposition: form-data; name="round"\r\n\r\nDemo 2025\r\n'.encode()
-        for f in _demo_files(tmp):
-            body += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{f.name}"\r\n'
-                     f"Content-Type: application/octet-stream\r\n\r\n").encode() + f.read_bytes() + b"\r\n"
-        body += f"--{boundary}--\r\n".encode()
-        st, b = _req(port, "POST", "/api/batches", tok["operator1"], body, f"multipart/form-data; boundary={boundary}")
-        assert st == 201, b
-        for _ in range(900):
-            st, info = _req(port, "GET", f"/api/batches/{b['id']}", tok["viewer1"])
-            if info["status"] in ("done", "failed"):
-                break
-            time.sleep(0.3)
+        b, info = upload_and_wait(port, tok, "Demo 2025", _demo_files(tmp))
         assert info["status"] == "done" and info["review_pending"] > 3, info
         yield {"port": port, "tok": tok, "batch": b["id"], "round": rnd["id"], "info": info, "base": f"http://127.0.0.1:{port}"}
     finally:
@@ -159,9 +148,28 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+def upload_and_wait(port: int, tok: dict[str, str], round_name: str, files) -> tuple[dict, dict]:  # noqa: ANN001
+    """Upload ``files`` as one batch of ``round_name`` (operator1) and wait until it is read: (batch, its status)."""
+    boundary = "b0undary"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="round"\r\n\r\n{round_name}\r\n'.encode()
+    for f in files:
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{f.name}"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + f.read_bytes() + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    st, b = _req(port, "POST", "/api/batches", tok["operator1"], body, f"multipart/form-data; boundary={boundary}")
+    assert st == 201, b
+    for _ in range(900):
+        st, info = _req(port, "GET", f"/api/batches/{b['id']}", tok["viewer1"])
+        if info["status"] in ("done", "failed"):
+            break
+        time.sleep(0.3)
+    return b, info
+
+
+@contextlib.contextmanager
+def watched_page(browser, viewport: dict[str, int]):  # noqa: ANN001, ANN201
+    """A page in a fresh Vietnamese context whose script errors and unexpected dialogs fail the test."""
+    ctx = browser.new_context(viewport=viewport, locale="vi-VN")
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -169,6 +177,12 @@ def page(browser):
     yield pg
     ctx.close()
     assert not errors, errors
+
+
+@pytest.fixture()
+def page(browser):
+    with watched_page(browser, {"width": 1280, "height": 900}) as pg:
+        yield pg
 
 
 def _login_by_keyboard(page, base, name, token):  # noqa: ANN001
