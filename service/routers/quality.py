@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 
 from omr.crops import field_crop
 from omr.layout import layout
+from omr.template import load_template
 from service import openapi, quality
 from service.deps import Admin, AnyUser, Reviewer, SessionDep
 from service.errors import ApiError
@@ -19,7 +20,7 @@ from service.guards import require_open
 from service.models import Answer, AuditEntry, Page, QualityCheck, utcnow
 from service.params import MAX_ID, RequestBody, RoundRef, id_path
 from service.queries import resolve_round
-from service.routers.review import _aware, _check_value, cached_template
+from service.routers.review import _aware, _check_value
 
 router = APIRouter(prefix="/api", tags=["quality"])
 
@@ -27,7 +28,7 @@ CheckId = Annotated[int, id_path("quality check")]
 
 
 def _field(page: Page, field_id: str):  # noqa: ANN202
-    return layout(cached_template(page.template, page.version)).field(field_id)[1]
+    return layout(load_template(page.template, version=page.version)).field(field_id)[1]
 
 
 def check_json(s, qc: QualityCheck) -> dict[str, Any]:  # noqa: ANN001

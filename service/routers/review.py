@@ -59,16 +59,8 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt
 
 
-
-
-def cached_template(template_id: str, version: int | None = None) -> Template:
-    """``load_template`` of a page's form at its version: parsed once per file version (``omr.template`` caches by
-    path and mtime), so a grid of 30 items of one form costs one parse."""
-    return load_template(template_id, version=version)
-
-
 def _field_geo(page: Page, field_id: str):  # noqa: ANN202
-    t = cached_template(page.template, page.version)
+    t = load_template(page.template, version=page.version)
     page_no, f = layout(t).field(field_id)
     return t, page_no, f
 
@@ -239,7 +231,7 @@ def review_groups_of(s, scope, user: str, *, ids_per_group: int = 0, only: str |
     for g in sorted(groups.values(), key=lambda g: (-g["count"], g["field_id"], g["key"])):
         question, label, kind = None, None, None
         try:
-            _, f = layout(cached_template(*g.pop("template"))).field(g["field_id"])
+            _, f = layout(load_template(*g.pop("template"))).field(g["field_id"])
             question, kind = f.text, f.kind
             label = next((o.label for o in f.options if o.value == g["proposed"]), None)
         except Exception:  # noqa: BLE001  a form no longer loaded: the group is still listed by its field id
