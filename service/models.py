@@ -172,6 +172,7 @@ class Answer(Base):
         Index("ix_answers_tally", "round_id", "counted", "field_id", "status", "source", "value_int", "agency", "sheet"),
         Index("ix_answers_sheet", "round_id", "counted", "sheet", "field_id", "status", "source", "value_int", "agency"),
         Index("ix_answers_agency", "round_id", "counted", "agency", "field_id", "status", "source", "value_int"),
+        Index("ix_answers_round_newest", "round_id", "id"),  # a round's newest answer (the quality sample's draw)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)

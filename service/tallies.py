@@ -420,6 +420,7 @@ _CACHE_SIZE = 64
 _cache: OrderedDict[tuple, Any] = OrderedDict()
 _revision = [0]
 _lock = threading.Lock()
+_computing: dict[tuple, threading.Event] = {}  # keys being computed now, set when done
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -453,16 +454,33 @@ def revision(s: Session) -> tuple:
 
 def cached(s: Session, key: tuple, compute: Callable[[], Any]) -> Any:
     """``compute()`` (figures that only read the database), or its value from an earlier call with the same key
-    at the same revision. Callers must not change what it returns."""
+    at the same revision; a call that finds the same key being computed waits for that value (once: when it is
+    not there after, as when the data changed meanwhile, it computes its own). Callers must not change what it
+    returns."""
     full = (revision(s), *key)
-    with _lock:
-        if full in _cache:
-            _cache.move_to_end(full)
-            return _cache[full]
-    value = compute()
-    with _lock:
-        if full[0][0] == _revision[0]:  # nothing committed meanwhile in this process
-            _cache[full] = value
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    return value
+    for waited in (False, True):
+        with _lock:
+            if full in _cache:
+                _cache.move_to_end(full)
+                return _cache[full]
+            running = _computing.get(full)
+            if running is None or waited:
+                mine = threading.Event()
+                _computing.setdefault(full, mine)
+                break
+        # the same figures are being computed for another request (a page opened by many at once, or reloaded
+        # before its first answer came): wait for them rather than run the same pass again beside it
+        running.wait(timeout=120)
+    try:
+        value = compute()
+        with _lock:
+            if full[0][0] == _revision[0]:  # nothing committed meanwhile in this process
+                _cache[full] = value
+                while len(_cache) > _CACHE_SIZE:
+                    _cache.popitem(last=False)
+        return value
+    finally:
+        with _lock:
+            if _computing.get(full) is mine:
+                del _computing[full]
+        mine.set()

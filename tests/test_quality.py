@@ -209,4 +209,56 @@ def test_a_0004_database_gains_the_quality_tables(tmp_path):
     assert {"qc_rate", "qc_limit", "qc_upto", "min_sample"} <= {col["name"] for col in insp.get_columns("rounds")}
     with engine.connect() as c:
         assert c.execute(text("SELECT qc_upto, qc_rate FROM rounds")).one() == (0, None)
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+    assert "ix_answers_round_newest" in {ix["name"] for ix in insp.get_indexes("answers")}  # 0006
+
+
+def test_a_0005_database_gains_the_index_of_a_rounds_newest_answer(tmp_path):
+    """Migration 0006 on a database of revision 0005 (twice), and the newest answer of a round read from it."""
+    from sqlalchemy import func, inspect, text
+
+    from service.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    migrate(engine)
+    with engine.begin() as c:
+        c.execute(text("DROP INDEX ix_answers_round_newest"))
+        c.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+    assert "ix_answers_round_newest" not in {ix["name"] for ix in inspect(engine).get_indexes("answers")}
+    migrate(engine)
+    migrate(engine)
+    assert "ix_answers_round_newest" in {ix["name"] for ix in inspect(engine).get_indexes("answers")}
+    with engine.connect() as c:
+        sql = str(select(func.max(Answer.id)).where(Answer.round_id == 1).compile(engine, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(r) for r in c.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "ix_answers_round_newest" in plan, plan
+
+
+def test_population_leaves_out_every_answer_once_queued_for_review(tmp_path, db_url):
+    """The population (the answers the engine accepted by itself) is counted from an index and the round's review
+    items; it must equal the definition (final engine answers with no review item), queued twice or not."""
+    from sqlalchemy import func
+
+    from service.models import Page, ReviewItem, Round
+    from service.quality import _accepted, accepted_count, checked_fields
+
+    with _service(tmp_path, db_url, _sheets(20, random.Random(3))) as (c, tok):
+        with c.app.state.factory() as s, s.begin():
+            r = s.scalar(select(Round).where(Round.name == "QC"))
+            fields = checked_fields(r.template, r.version)
+            answers = s.scalars(select(Answer).where(Answer.round_id == r.id, Answer.field_id.in_(fields)).order_by(Answer.id)).all()
+            before = accepted_count(s, r.id, fields)
+            assert before == 20 * 13
+            queued = answers[::7]
+            for a in queued:
+                page = s.get(Page, a.page_id)
+                for _ in range(1 + (a.id % 2)):  # some answers were queued twice (decided, then queued again)
+                    s.add(ReviewItem(round_id=r.id, batch_id=page.batch_id, page_id=a.page_id, field_id=a.field_id,
+                                     reason="faint", state="done"))
+            page = s.get(Page, answers[1].page_id)
+            s.add(ReviewItem(round_id=r.id, batch_id=page.batch_id, page_id=page.id, field_id=None, kind="page", reason="page"))
+            answers[2].source = "reviewer"  # a person's answer is not the engine's
+            s.flush()
+            by_definition = s.scalar(select(func.count()).select_from(Answer).where(_accepted(r.id, fields)))
+            expected = before - len({(a.page_id, a.field_id) for a in queued} | {(answers[2].page_id, answers[2].field_id)})
+            assert accepted_count(s, r.id, fields) == by_definition == expected

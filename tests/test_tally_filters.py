@@ -154,3 +154,45 @@ def test_bad_filters_name_the_problem(api, query, problem):
     for path in ("/api/tallies", "/api/indices"):
         r = api.client.get(path, params={"round": "Huế 2026", **query}, headers={"Authorization": f"Bearer {api.token}"})
         assert r.status_code == 422 and problem in r.json()["detail"], r.text
+
+
+def test_the_same_figures_asked_for_at_once_are_computed_once(api):
+    """Two readers asking for the same figures at the same revision: one pass, both get it; another key is not
+    held up by it; once the data changes the figures are computed again."""
+    import threading
+    import time
+
+    factory, rid = api.factory, api.round_id
+    calls: list[str] = []
+    started = threading.Event()
+
+    def slow(tag: str):  # noqa: ANN202
+        def compute() -> str:
+            calls.append(tag)
+            started.set()
+            time.sleep(0.5)
+            return f"figures {tag}"
+        return compute
+
+    got: dict[str, str] = {}
+
+    def reader(name: str, key: tuple, tag: str) -> None:
+        with factory() as s:
+            got[name] = tallies.cached(s, key, slow(tag))
+
+    first = threading.Thread(target=reader, args=("a", ("t-sf", 1), "1"))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=reader, args=("b", ("t-sf", 1), "2"))
+    second.start()
+    t0 = time.perf_counter()
+    with factory() as s:
+        assert tallies.cached(s, ("t-sf", 2), lambda: "other") == "other"
+    assert time.perf_counter() - t0 < 0.4  # not queued behind the slow one
+    first.join(5)
+    second.join(5)
+    assert got == {"a": "figures 1", "b": "figures 1"} and calls == ["1"]
+    with factory() as s, s.begin():
+        s.get(Round, rid).period = "2026-b"  # a round changed: the revision moves on
+    with factory() as s:
+        assert tallies.cached(s, ("t-sf", 1), slow("3")) == "figures 3"
