@@ -19,6 +19,7 @@ from service.routers import agencies, auth, batches, imports, pages, print_runs,
 from service.settings import Settings
 from service.storage import Store
 from service.throttle import LoginThrottle
+from service.warm import Warmer
 from service.worker import Worker
 
 UI_DIR = Path(__file__).resolve().parent.parent / "review_ui" / "static"
@@ -33,13 +34,16 @@ def create_app(settings: Settings) -> FastAPI:
     use_forms_dir(settings.forms_dir)  # forms made in the designer are known templates, here and in the readers
     store.sweep_tmp()  # halves of uploads a stopped server was receiving
     worker = Worker(settings, factory, store)
+    warmer = Warmer(factory)  # the results page's first figures computed ahead after the data changes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         if settings.start_workers:
             worker.start()
+            warmer.start()
         yield
         if settings.start_workers:
+            warmer.stop()
             worker.stop()
         engine.dispose()
 
@@ -55,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.factory = factory
     app.state.store = store
     app.state.worker = worker
+    app.state.warmer = warmer
     app.state.wake = worker.wake.set
     app.state.login_throttle = LoginThrottle(
         max_failures=settings.login_max_failures, window=settings.login_window_seconds,

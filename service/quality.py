@@ -97,6 +97,12 @@ def accepted_count(s: Session, round_id: int, fields: list[str]) -> int:
     return total - (s.scalar(select(func.count()).select_from(queued.subquery())) or 0)
 
 
+def accepted_population(s: Session, r: Round) -> int:
+    """``accepted_count`` of the round's checked fields, cached per revision of the data (a count over every answer)."""
+    fields = checked_fields(r.template, r.version)
+    return tallies.cached(s, ("qc_population", r.id, r.template, r.version), lambda: accepted_count(s, r.id, fields))
+
+
 def draw_pending(s: Session, r: Round, *, wait: bool = True) -> bool:
     """``draw_sample`` and commit, one request of this process at a time per round. With ``wait=False`` a request
     that finds another one drawing goes on at once with the sample as committed (a first draw over a round
@@ -210,10 +216,7 @@ def summary(s: Session, r: Round) -> QualitySummary:
             if ss is not None:
                 seconds += 1
                 agree += (sv, ss) == (fv, fs)
-    fields = checked_fields(r.template, r.version)
-    accepted = tallies.cached(s, ("qc_population", r.id, r.template, r.version),  # a count over every answer
-                              lambda: accepted_count(s, r.id, fields))
-    population = accepted + wrong
+    population = accepted_population(s, r) + wrong
     return QualitySummary(sampled=len(rows), checked=checked, disagreements=disagree, wrong=wrong, pending=pending,
                           population=population, rate=round_rate(r), limit=round_limit(r),
                           second_readings=seconds, second_agrees_first=agree)

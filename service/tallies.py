@@ -409,6 +409,15 @@ def indices_with_agencies(s: Session, template: Template, round_id: int, *, peri
     return compute_indices(spec, total), {a: compute_indices(spec, t) for a, t in sorted(per.items())}
 
 
+def round_figures(s: Session, template: Template, round_id: int, *, period: Period | None = None,
+                  groups: Groups | None = None, channel: str | None = None) -> tuple[IndexResult, dict[str, IndexResult]]:
+    """:func:`indices_with_agencies` through the cache (what ``GET /api/indices?agencies=true`` shows, and what
+    service.warm computes ahead for a round's own view)."""
+    gkey = tuple(sorted((q, tuple(v)) for q, v in (groups or {}).items()))
+    return cached(s, ("with_agencies", round_id, template.id, template.version, period, gkey, channel),
+                  lambda: indices_with_agencies(s, template, round_id, period=period, groups=groups, channel=channel))
+
+
 # --------------------------------------------------------------------------------------------------------
 # Figures cached per revision of the data. Every write to the tables the figures come from (answers, pages,
 # sheet summaries, batches, rounds), through any session of this process, bumps the revision when it commits;
@@ -437,12 +446,16 @@ def _unit_write(session: Session, _ctx: Any) -> None:  # objects added, changed 
         session.info["omr_figures_changed"] = True
 
 
+changed = threading.Event()  # set by every commit that changes the figures (service.warm waits on it)
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     if session.info.pop("omr_figures_changed", False):
         with _lock:
             _revision[0] += 1
             _cache.clear()
+        changed.set()
 
 
 def revision(s: Session) -> tuple:

@@ -158,8 +158,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
     ranked = agency is None and agencies
     gkey = tuple(sorted((q, tuple(v)) for q, v in groups.items()))
     if ranked and batch is None:  # the round's figures and every agency's from the same grouped queries
-        result, per = tallies.cached(s, ("with_agencies", r.id, t.id, t.version, when, gkey, channel),
-                                     lambda: tallies.indices_with_agencies(s, t, r.id, period=when, groups=groups, channel=channel))
+        result, per = tallies.round_figures(s, t, r.id, period=when, groups=groups, channel=channel)
     else:
         result = tallies.cached(s, ("indices", r.id, t.id, t.version, agency, batch, when, gkey, channel),
                                 lambda: tallies.indices(s, t, r.id, agency=agency, batch=batch, period=when, groups=groups,
@@ -173,8 +172,7 @@ def get_indices(s: SessionDep, user: AnyUser, round: RoundRef, agency: AgencyFil
         if te.indices is None:
             raise ApiError(422, f"compare: template {te.id} of round {earlier.name!r} defines no indices")
         if ranked:
-            before, before_per = tallies.cached(s, ("with_agencies", earlier.id, te.id, te.version, None, gkey, channel),
-                                                lambda: tallies.indices_with_agencies(s, te, earlier.id, groups=groups, channel=channel))
+            before, before_per = tallies.round_figures(s, te, earlier.id, groups=groups, channel=channel)
             add_agency_change(out["agencies"], _ranking(s, earlier.id, before_per, earlier.min_sample))
         else:
             before = tallies.cached(s, ("indices", earlier.id, te.id, te.version, agency, None, None, gkey, channel),
