@@ -446,7 +446,21 @@ def _unit_write(session: Session, _ctx: Any) -> None:  # objects added, changed 
         session.info["omr_figures_changed"] = True
 
 
-changed = threading.Event()  # set by every commit that changes the figures (service.warm waits on it)
+_listeners: list[threading.Event] = []  # set by every commit that changes the figures (service.warm waits on one)
+
+
+def listen() -> threading.Event:
+    """An event set at each commit that changes the figures (clear it to wait for the next)."""
+    ev = threading.Event()
+    with _lock:
+        _listeners.append(ev)
+    return ev
+
+
+def unlisten(ev: threading.Event) -> None:
+    with _lock:
+        if ev in _listeners:
+            _listeners.remove(ev)
 
 
 @event.listens_for(Session, "after_commit")
@@ -455,7 +469,8 @@ def _committed(session: Session) -> None:
         with _lock:
             _revision[0] += 1
             _cache.clear()
-        changed.set()
+            for ev in _listeners:
+                ev.set()
 
 
 def revision(s: Session) -> tuple:

@@ -40,7 +40,7 @@ def warm(s: Session, rounds: int = ROUNDS) -> list[int]:
 
 
 class Warmer:
-    """The background thread: waits for ``tallies.changed`` (this process's commits) or, every ``poll`` seconds,
+    """The background thread: waits for a commit of this process that changes the figures (``tallies.listen``) or, every ``poll`` seconds,
     for a new revision written by another process; computes once the changes have been quiet for ``quiet``
     seconds, or ``busy_every`` seconds after the first of a run of changes."""
 
@@ -48,27 +48,30 @@ class Warmer:
         self.factory = factory
         self.quiet, self.busy_every, self.poll = quiet, busy_every, poll
         self._stop = threading.Event()
+        self._changed = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0  # passes done (for tests and the log)
         self.done_at: tuple | None = None  # the revision of the data the last pass computed
 
     def start(self) -> None:
         self._stop.clear()
+        self._changed = tallies.listen()
         self._thread = threading.Thread(target=self._loop, name="omr-warm", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        tallies.changed.set()
+        self._changed.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        tallies.unlisten(self._changed)
 
     def _settle(self) -> None:
         """Return once no change has come for ``quiet`` seconds, or ``busy_every`` after the first one."""
         first = time.monotonic()
         while not self._stop.is_set() and time.monotonic() - first < self.busy_every:
-            tallies.changed.clear()
-            if not tallies.changed.wait(self.quiet):
+            self._changed.clear()
+            if not self._changed.wait(self.quiet) or self._stop.is_set():
                 return
 
     def _loop(self) -> None:
@@ -91,5 +94,5 @@ class Warmer:
             except Exception:  # noqa: BLE001 - computing ahead is an optimisation: a reader computes what is missing
                 log.exception("figures not computed ahead")
                 self._stop.wait(self.poll)
-            tallies.changed.wait(self.poll)
-            tallies.changed.clear()
+            self._changed.wait(self.poll)
+            self._changed.clear()
