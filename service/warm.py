@@ -7,7 +7,8 @@ paying for a grouped pass over a round's million answers.
 It only ever fills the cache under the revision the figures were computed at (``tallies.cached``); a reader
 never waits for it (a request asking for the same figures while it computes them waits for that pass instead of
 running its own). While changes keep coming (a batch being read) it computes at most once a ``busy_every``
-seconds, so a long batch costs a grouped pass now and then, not one per page.
+seconds, so a long batch costs a grouped pass now and then, not one per page. After a pass it keeps SQLite's
+planner statistics current as the round grows (``db.refresh_statistics``).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from omr.template import load_template
 from service import quality, tallies
+from service.db import refresh_statistics
 from service.models import Round
 
 log = logging.getLogger("omr.warm")
@@ -44,9 +46,11 @@ class Warmer:
     for a new revision written by another process; computes once the changes have been quiet for ``quiet``
     seconds, or ``busy_every`` seconds after the first of a run of changes."""
 
-    def __init__(self, factory: sessionmaker, *, quiet: float = 2.0, busy_every: float = 60.0, poll: float = 10.0) -> None:
+    def __init__(self, factory: sessionmaker, *, quiet: float = 2.0, busy_every: float = 60.0, poll: float = 10.0,
+                 analyze_rows: int = 20_000) -> None:
         self.factory = factory
         self.quiet, self.busy_every, self.poll = quiet, busy_every, poll
+        self.analyze_rows = analyze_rows  # SQLite's statistics are refreshed from this many answers on (db.refresh_statistics)
         self._stop = threading.Event()
         self._changed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,6 +92,7 @@ class Warmer:
                         seen = tallies.revision(s)
                         t0 = time.perf_counter()
                         ids = warm(s)
+                        refresh_statistics(s.get_bind(), min_rows=self.analyze_rows)  # after: readers first
                     self.runs += 1
                     self.done_at = seen
                     log.debug("figures of rounds %s computed ahead in %.2f s", ids, time.perf_counter() - t0)

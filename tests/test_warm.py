@@ -69,3 +69,35 @@ def test_the_first_view_after_a_batch_is_computed_ahead(tmp_path, db_url, monkey
         # a filtered view is not computed ahead: it runs its own pass
         monkeypatch.setattr(tallies, "indices_with_agencies", computed)
         assert c.get(f"/api/indices?round={rid}&agencies=true&channel=online", headers=h).json()["sheets"] == 0
+
+
+def test_sqlite_statistics_follow_the_answers_as_they_grow(tmp_path):
+    """SQLite gets planner statistics once the answers reach the threshold and again after they grow by half;
+    the planner reads a respondent group from its sheets' index entries with them (measured in benchmarks/README.md)."""
+    from sqlalchemy import func, select, text
+
+    from service.db import make_engine, migrate, refresh_statistics
+    from service.models import Answer
+
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                              workers=1, ocr=False))
+    with TestClient(app) as c:
+        with app.state.factory() as s, s.begin():
+            admin = add_user(s, "admin1", "admin")
+        rid = c.post("/api/rounds", headers={"Authorization": f"Bearer {admin}"}, json={"name": "S", "template": "sipas-2017"}).json()["id"]
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    factory = app.state.factory
+    seed_pages(factory, rid, {f"{k:06d}": {f: 2 if f == "gioi_tinh" and k % 10 == 0 else 1 for f in page1_fields()} for k in range(1, 41)})
+    with factory() as s:
+        n = s.scalar(select(func.count()).select_from(Answer))
+    assert not refresh_statistics(engine, min_rows=n + 1)  # below the threshold: nothing
+    assert refresh_statistics(engine, min_rows=n)
+    with engine.connect() as c:
+        assert int(c.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'answers'")).scalar().split()[0]) == n
+    assert not refresh_statistics(engine, min_rows=n)  # not grown: not again
+    seed_pages(factory, rid, {f"{k:06d}": {f: 1 for f in page1_fields()} for k in range(41, 71)})
+    assert refresh_statistics(engine, min_rows=n)  # grown by 3/4
+    with engine.connect() as c:
+        assert int(c.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'answers'")).scalar().split()[0]) > n
+    engine.dispose()
