@@ -1,7 +1,7 @@
 """Robustness on marks and scanners the sample generator never makes.
 
     .venv/bin/python benchmarks/bench_robustness.py [--pages 800] [--seed 11] [--workers 2] [--dpi 300]
-        [--only hard|CONDITION,...] [--layout 1|2] [--write DIR] [--ocr]
+        [--only hard|blur|field|CONDITION,...] [--layout 1|2] [--write DIR] [--ocr] [--strokes SHARE]
 
 `samples/generate.py` is what the engine was developed against; this script is
 its independent check. It shares nothing with the generator but the printed
@@ -29,6 +29,13 @@ form (rendered by `omr.render`, rasterised by poppler at 300 dpi):
   answer); `--only hard` runs these with `clean` and `dither_1bit`; `phone_blurred`
   is a phone photo out of focus (blur sigma 2.2-4.2 px, 0.3-0.6 mm on the sheet; `--only blur`
   runs it beside `phone_photo`).
+
+`--only field` draws the field report's 1,000 pages in its proportions: office scans
+652 (`clean`, `feed_stretch`, `flatbed_jpeg`: colour JPEG 70-90 as a flatbed saves it),
+rough 124 (`crease`, `showthrough`, `recycled`, `holes`, `shadow`), 1-bit 134
+(`threshold_1bit`, `dither_1bit`), phone photos 90 (`phone_photo`), with a table per class.
+`--strokes SHARE` puts a respondent's note through 1-3 fields of that share of the pages,
+whatever their condition (drawn on the paper, before the scanner; `stray_strokes` keeps its own).
 
 `--layout 1` prints the forms as before layout 2 (no identity row); `--write DIR`
 keeps every degraded scan for `bench_speed.py`; `--ocr` lets the printed footer
@@ -64,6 +71,7 @@ from omr.template import load_template  # noqa: E402
 DPI = int(os.environ.get("OMR_BENCH_DPI", "300"))  # --dpi sets it for the worker processes too
 WRITE_DIR = os.environ.get("OMR_BENCH_WRITE", "")  # --write: keep every degraded scan (for bench_speed.py)
 OCR = os.environ.get("OMR_BENCH_OCR", "0") == "1"
+STROKES = float(os.environ.get("OMR_BENCH_STROKES", "0"))  # --strokes: share of pages carrying a respondent's note across rows
 LAYOUT = int(os.environ.get("OMR_BENCH_LAYOUT", "0"))  # --layout: print the forms with this layout version (0: the default)  # --ocr: the printed footer as the last fallback, as omr scan does
 PPM = DPI / 25.4
 TEMPLATES = ["sipas-2017", "hue-2017", "hanoi-y-te"]
@@ -71,11 +79,34 @@ STYLES = ["x_overshoot", "check_big", "dash", "gel_cross", "felt_cross", "scribb
           "green_check", "hatch_correction"]
 DEGRADATIONS = ["clean", "streak_column", "streak_anywhere", "showthrough", "recycled", "overexposed", "dither_1bit",
                 "crease", "holes", "crop_edge", "feed_stretch", "shadow", "jpeg_q25", "photocopy", "curl_photo", "colored_paper",
-                "phone_photo", "threshold_1bit", "stray_strokes", "phone_blurred"]
+                "phone_photo", "threshold_1bit", "stray_strokes", "phone_blurred", "flatbed_jpeg"]
 # The conditions of the field report (issue 12), for --only: office scans, 1-bit at 200 dpi, phone photos, notes across rows
 HARD = ["clean", "phone_photo", "threshold_1bit", "dither_1bit", "stray_strokes"]
 # --only blur: photos blurred beyond the field report's (issue 12, item 2), against the report's own
 BLUR = ["phone_photo", "phone_blurred"]
+# --only field: the field report's 1,000 pages in its own proportions (652 office scans, 124 rough,
+# 134 1-bit, 90 phone photos), each class's conditions in turn; notes across rows come from --strokes
+FIELD_CLASSES = {
+    "office": (652, ["clean", "feed_stretch", "flatbed_jpeg"]),
+    "rough": (124, ["crease", "showthrough", "recycled", "holes", "shadow"]),
+    "1-bit": (134, ["threshold_1bit", "dither_1bit"]),
+    "phone": (90, ["phone_photo"]),
+}
+CLASS_OF = {d: c for c, (_, ds) in FIELD_CLASSES.items() for d in ds}
+
+
+def field_schedule(pages: int) -> list[str]:
+    """The condition of each of ``pages`` pages in the field report's proportions, interleaved
+    (every prefix keeps them as closely as whole pages allow)."""
+    total = sum(n for n, _ in FIELD_CLASSES.values())
+    given = {c: 0 for c in FIELD_CLASSES}
+    out = []
+    for k in range(pages):
+        c = min(FIELD_CLASSES, key=lambda c: (given[c] + 1) / FIELD_CLASSES[c][0] - (k + 1) / total)
+        conds = FIELD_CLASSES[c][1]
+        out.append(conds[given[c] % len(conds)])
+        given[c] += 1
+    return out
 INK = {"black": (30, 30, 30), "blue": (160, 60, 20), "red": (40, 40, 200), "green": (60, 140, 40), "pencil": (165, 165, 165)}
 
 _PAGES: dict[tuple[str, int], np.ndarray] = {}
@@ -312,6 +343,8 @@ def degrade(img: np.ndarray, kind: str, rng: np.random.Generator, other_side: np
         return np.clip(out, 0, 255).astype(np.uint8), "jpg85"
     if kind == "jpeg_q25":
         return img, "jpg25"
+    if kind == "flatbed_jpeg":  # an office flatbed's default: colour JPEG at a middling quality
+        return img, f"jpg{int(rng.integers(70, 91))}"
     if kind == "photocopy":
         f = rng.uniform(0.96, 1.02)
         a = rng.uniform(-1.2, 1.2)
@@ -411,17 +444,26 @@ def trial(args: tuple[int, int, str]) -> dict:
         style = "gel_cross"  # a 1-bit threshold leaves nothing of light pencil to read (scan it in grayscale)
     fields = geo.pages[page - 1].fields
     truth = fill(img, fields, rng, style)
+    def note(f: FieldGeometry, srng: np.random.Generator) -> None:
+        value, st = truth[f.id]
+        if f.kind == "single" and value is not None and srng.random() < 0.35:
+            # the answer filled solidly (as many people mark), a note through another box beside it
+            x, y, w, h = next(o.box for o in f.options if o.value == value)
+            cv2.rectangle(img, (int((x + 0.3) * PPM), int((y + 0.3) * PPM)), (int((x + w - 0.3) * PPM), int((y + h - 0.3) * PPM)), INK["black"], -1)
+        stray_stroke(img, f, srng)
+        truth[f.id] = (value, "stray_across")
+
     if degradation == "stray_strokes":
         srng = np.random.default_rng(seed * 7_919 + k)  # its own stream: the marks above stay those of every condition
         for f in fields:
             if f.kind in ("single", "multiple") and f.id in truth and srng.random() < 0.35:
-                value, st = truth[f.id]
-                if f.kind == "single" and value is not None and srng.random() < 0.35:
-                    # the answer filled solidly (as many people mark), a note through another box beside it
-                    x, y, w, h = next(o.box for o in f.options if o.value == value)
-                    cv2.rectangle(img, (int((x + 0.3) * PPM), int((y + 0.3) * PPM)), (int((x + w - 0.3) * PPM), int((y + h - 0.3) * PPM)), INK["black"], -1)
-                stray_stroke(img, f, srng)
-                truth[f.id] = (value, "stray_across")
+                note(f, srng)
+    elif STROKES > 0:  # --strokes: a note on this page, through 1-3 of its fields, before the scanner sees it
+        nrng = np.random.default_rng([seed, k, 12])  # a stream of its own: the page is otherwise the same
+        if nrng.random() < STROKES:
+            choice = [f for f in fields if f.kind in ("single", "multiple") and f.id in truth]
+            for i in nrng.permutation(len(choice))[: int(nrng.integers(1, 4))]:
+                note(choice[int(i)], nrng)
     other = _blank_page(template, 3 - page) if len(geo.pages) == 2 else _blank_page(template, 1)
     cols = sorted({round(o.box[0] + o.box[2] / 2, 1) for f in fields for o in f.options})
     scan, how = degrade(img, "clean" if degradation == "stray_strokes" else degradation, rng, other, cols)
@@ -434,16 +476,19 @@ def trial(args: tuple[int, int, str]) -> dict:
     out = process_page(gray, source=f"trial{k}", index=0, options=ScanOptions(ocr=OCR)).result
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rows = []
+    reviews = []
     for fid, (value, st) in truth.items():
         fr = out.fields.get(fid) if out.status == "ok" else None
         if fr is None:
             rows.append((st, "page", False))
             continue
         review = fr.status in ("multiple", "uncertain")
+        if review:
+            reviews.append(f"{fid} ({st}, truth {value}): {fr.status}, {fr.reason}")
         wrong = (not review) and fr.value != value
         rows.append((st, "review" if review else ("wrong" if wrong else "ok"), wrong and fr.status == "blank"))
     return {"degradation": degradation, "template": template, "page_status": out.status, "error": out.error,
-            "rows": rows, "seconds": dt, "cpu": cpu, "identified_by": out.identified_by, "k": k, "wrong_ids": [fid for fid, (value, st) in truth.items()
+            "rows": rows, "reviews": reviews, "seconds": dt, "cpu": cpu, "identified_by": out.identified_by, "k": k, "wrong_ids": [fid for fid, (value, st) in truth.items()
                                                                if out.status == "ok" and out.fields[fid].status in ("answered", "blank")
                                                                and out.fields[fid].value != value]}
 
@@ -458,8 +503,11 @@ def main() -> int:
     ap.add_argument("--write", default="", help="also write every degraded scan into this folder")
     ap.add_argument("--ocr", action="store_true", help="read the printed footer when the codes fail (as omr scan does)")
     ap.add_argument("--layout", type=int, default=LAYOUT, help="layout version to print the forms with (1: as before issue 12)")
+    ap.add_argument("--strokes", type=float, default=STROKES,
+                    help="share of pages (any condition) carrying a respondent's note through 1-3 of their fields")
     a = ap.parse_args()
-    if a.dpi != DPI or a.write != WRITE_DIR or a.ocr != OCR or a.layout != LAYOUT:
+    if a.dpi != DPI or a.write != WRITE_DIR or a.ocr != OCR or a.layout != LAYOUT or a.strokes != STROKES:
+        os.environ["OMR_BENCH_STROKES"] = str(a.strokes)
         os.environ["OMR_BENCH_LAYOUT"] = str(a.layout)  # the workers import this module afresh: hand them the settings
         os.environ["OMR_BENCH_DPI"] = str(a.dpi)
         os.environ["OMR_BENCH_WRITE"] = a.write
@@ -467,8 +515,13 @@ def main() -> int:
         if a.write:
             Path(a.write).mkdir(parents=True, exist_ok=True)
         os.execv(sys.executable, [sys.executable, *sys.argv])
-    degs = ({"hard": HARD, "blur": BLUR}.get(a.only) or a.only.split(",")) if a.only else DEGRADATIONS
-    tasks = [(a.seed, k, degs[k % len(degs)]) for k in range(a.pages)]
+    if a.only == "field":
+        schedule = field_schedule(a.pages)
+        degs = [d for _, ds in FIELD_CLASSES.values() for d in ds]
+    else:
+        degs = ({"hard": HARD, "blur": BLUR}.get(a.only) or a.only.split(",")) if a.only else DEGRADATIONS
+        schedule = [degs[k % len(degs)] for k in range(a.pages)]
+    tasks = [(a.seed, k, schedule[k]) for k in range(a.pages)]
     t0 = time.time()
     with ProcessPoolExecutor(a.workers) as pool:
         results = list(pool.map(trial, tasks, chunksize=4))
@@ -492,7 +545,8 @@ def main() -> int:
     for d in by_deg.values():
         for key, v in d.items():
             tot[key] += v
-    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, layout {LAYOUT or 'default'}, {time.time() - t0:.0f} s")
+    print(f"# Robustness: {len(results)} pages at {DPI} dpi, seed {a.seed}, layout {LAYOUT or 'default'}"
+          f"{f', notes on {STROKES:.0%} of the pages' if STROKES else ''}, {time.time() - t0:.0f} s")
     print(f"pages not read: {tot['not_read']}; fields {tot['fields']}: wrongly accepted {tot['wrong']} "
           f"({100 * tot['wrong'] / max(1, tot['fields']):.3f}%, of which read as blank {tot['wrong_blank']}), "
           f"sent to review {tot['review']} ({100 * tot['review'] / max(1, tot['fields']):.2f}%)\n")
@@ -509,6 +563,23 @@ def main() -> int:
         c = np.array(cpu[k] or [0.0])
         print(f"| {k} | {d['pages']} | {d['not_read']} | {d['fields']} | {100 * d['review'] / max(1, d['fields']):.2f}% | {d['wrong']} "
               f"| {np.median(c):.3f} s | {np.percentile(c, 95):.3f} s | {c.max():.3f} s ({c.max() / clean:.1f}x) |")
+    if a.only == "field":
+        print("\n| class | pages | not read | fields | review | review without noted fields | wrong accepted | CPU/page median | max (x clean) |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for c in [*FIELD_CLASSES, "all"]:
+            rs = [r for r in results if c == "all" or CLASS_OF[r["degradation"]] == c]
+            rows = [row for r in rs for row in r["rows"]]
+            plain = [row for row in rows if row[0] != "stray_across"]
+            rev = sum(o == "review" for _, o, _ in rows)
+            prev = sum(o == "review" for _, o, _ in plain)
+            c_ = np.array([r["cpu"] for r in rs])
+            print(f"| {c} | {len(rs)} | {sum(r['page_status'] != 'ok' for r in rs)} | {len(rows)} | {100 * rev / max(1, len(rows)):.2f}% "
+                  f"| {100 * prev / max(1, len(plain)):.2f}% | {sum(o == 'wrong' for _, o, _ in rows)} "
+                  f"| {np.median(c_):.3f} s | {c_.max():.3f} s ({c_.max() / clean:.1f}x) |")
+        print("\nfields sent to review (page condition, field, status, reason):")
+        for r in results:
+            for line in r["reviews"]:
+                print(f"  trial {r['k']} {r['degradation']} {r['template']}: {line}")
     print("\n| mark style | fields | review | wrong accepted |\n|---|---:|---:|---:|")
     for k in STYLES + ["stray_across", "blank"]:
         d = by_style[k]

@@ -70,7 +70,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return run_scan(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("form", "scan")  # the recognition core's own: they need none of the service's modules
+
+
+def build_parser(*, core_only: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; ``core_only``: without the commands registered from outside the
+    core (importing them, SQLAlchemy and all, costs ~0.4 s of CPU that ``omr scan`` does not need)."""
     p = argparse.ArgumentParser(prog="omr", description="Đọc phiếu khảo sát sự hài lòng (OMR).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -102,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=_cmd_scan)
 
     # Commands that live outside the recognition core register themselves.
-    for module, hook in (("service.tally_cli", "add_tally_parser"), ("service.cli", "add_service_parsers"),
-                         ("service.watch", "add_watch_parser"), ("service.backup", "add_backup_parsers")):
+    hooks = (("service.tally_cli", "add_tally_parser"), ("service.cli", "add_service_parsers"),
+             ("service.watch", "add_watch_parser"), ("service.backup", "add_backup_parsers"))
+    for module, hook in () if core_only else hooks:
         try:
             mod = importlib.import_module(module)
         except ImportError:
@@ -113,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(core_only=bool(argv) and argv[0] in CORE_COMMANDS)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -208,15 +208,17 @@ def _at_edge(dx: float, dy: float, search_px: int) -> bool:
     return abs(dx) >= search_px - 1 or abs(dy) >= search_px - 1
 
 
-def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, float]:
-    """Best shift (dx, dy in px) of all the field's printed borders together, and the match score.
+_FIELD_TEMPLATES: dict[tuple[tuple[float, float, float, float], ...], tuple[float, float, npt.NDArray[np.float32], _Frames]] = {}
 
-    One template holding every box of the field: a mark inside one box cannot pull
-    it, and it costs one correlation instead of one per box.
-    """
-    xs = [o.box[0] for o in field.options]
-    ys = [o.box[1] for o in field.options]
-    x0m, y0m = min(xs), min(ys)
+
+def _field_template(field: FieldGeometry) -> tuple[float, float, npt.NDArray[np.float32], "_Frames"]:
+    """(left, top in mm, the template of all the field's box borders at half resolution, and at full as :class:`_Frames`);
+    built once per set of boxes (a page's fields are the same on every sheet)."""
+    key = tuple(o.box for o in field.options)
+    hit = _FIELD_TEMPLATES.get(key)
+    if hit is not None:
+        return hit
+    x0m, y0m = min(o.box[0] for o in field.options), min(o.box[1] for o in field.options)
     x1m = max(o.box[0] + o.box[2] for o in field.options)
     y1m = max(o.box[1] + o.box[3] for o in field.options)
     tw, th = _px(x1m - x0m) + 1, _px(y1m - y0m) + 1
@@ -225,6 +227,61 @@ def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, 
     for o in field.options:
         bx, by = _px(o.box[0] - x0m), _px(o.box[1] - y0m)
         tpl[by : by + _px(o.box[3]), bx : bx + _px(o.box[2])] = _frame_template(_px(o.box[2]), _px(o.box[3]), stroke)
+    tsmall = cv2.resize(tpl, (tw // 2, th // 2), interpolation=cv2.INTER_AREA)
+    frames = _Frames(np.array([[_px(o.box[0] - x0m), _px(o.box[1] - y0m), _px(o.box[2]), _px(o.box[3])] for o in field.options]),
+                     stroke, th, tw)
+    if len(_FIELD_TEMPLATES) > 2048:  # many templates' pages in one process: start again
+        _FIELD_TEMPLATES.clear()
+    _FIELD_TEMPLATES[key] = hit = (x0m, y0m, tsmall, frames)
+    return hit
+
+
+@dataclass(frozen=True, slots=True)
+class _Frames:
+    """A template of box borders: 1 on each box's border (``stroke`` px wide), 0 elsewhere.
+
+    ``boxes``: (n, 4) int, x, y, w, h of each box in the template (px); ``th`` x ``tw`` its size."""
+
+    boxes: npt.NDArray[np.int64]
+    stroke: int
+    th: int
+    tw: int
+
+    def scores(self, img: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """``cv2.matchTemplate(img, template, TM_CCOEFF_NORMED)`` from integral images: a
+        border template is a few rectangles, so each place costs a few look-ups instead of a
+        correlation over the whole template (the same scores, to float rounding)."""
+        fh, fw = img.shape
+        ny, nx = fh - self.th + 1, fw - self.tw + 1
+        ii, ii2 = cv2.integral2(img, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+        vy, vx = np.arange(ny)[:, None], np.arange(nx)[None, :]
+
+        def rect(ig, x0, y0, x1, y1):  # noqa: ANN001, ANN202 - sums over [y0:y1, x0:x1] shifted by every place
+            return (ig[y1[:, None, None] + vy, x1[:, None, None] + vx] - ig[y0[:, None, None] + vy, x1[:, None, None] + vx]
+                    - ig[y1[:, None, None] + vy, x0[:, None, None] + vx] + ig[y0[:, None, None] + vy, x0[:, None, None] + vx])
+
+        b, k = self.boxes, self.stroke
+        x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+        on = (rect(ii, x0, y0, x1, y1) - rect(ii, x0 + k, y0 + k, x1 - k, y1 - k)).sum(axis=0)
+        n = float(self.th * self.tw)
+        ones = float((b[:, 2] * b[:, 3] - np.maximum(b[:, 2] - 2 * k, 0) * np.maximum(b[:, 3] - 2 * k, 0)).sum())
+        s = ii[self.th : self.th + ny, self.tw : self.tw + nx] - ii[:ny, self.tw : self.tw + nx] - ii[self.th : self.th + ny, :nx] + ii[:ny, :nx]
+        s2 = ii2[self.th : self.th + ny, self.tw : self.tw + nx] - ii2[:ny, self.tw : self.tw + nx] - ii2[self.th : self.th + ny, :nx] + ii2[:ny, :nx]
+        var_t = ones - ones * ones / n
+        var_i = np.maximum(s2 - s * s / n, 0.0)
+        den = np.sqrt(var_i * var_t)
+        num = on - ones / n * s
+        return np.where(den > 1e-9 * max(n, 1.0), num / np.maximum(den, 1e-300), 0.0)
+
+
+def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, float]:
+    """Best shift (dx, dy in px) of all the field's printed borders together, and the match score.
+
+    One template holding every box of the field: a mark inside one box cannot pull
+    it, and it costs one correlation instead of one per box.
+    """
+    x0m, y0m, tsmall, frames = _field_template(field)
+    th, tw = frames.th, frames.tw
     s = _px(defs.REFINE_SEARCH_MM)
     H, W = gray.shape
     ox, oy = _px(x0m), _px(y0m)
@@ -236,7 +293,6 @@ def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, 
     inv = (255 - roi).astype(np.float32)
     # coarse search at half resolution (16x less work), then the best pixel around it
     small = cv2.resize(inv, (inv.shape[1] // 2, inv.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    tsmall = cv2.resize(tpl, (tw // 2, th // 2), interpolation=cv2.INTER_AREA)
     res = cv2.matchTemplate(small, tsmall, cv2.TM_CCOEFF_NORMED)
     _, _, _, loc = cv2.minMaxLoc(res)
     cx, cy = loc[0] * 2, loc[1] * 2
@@ -244,9 +300,9 @@ def _locate_field(gray: GrayImage, field: FieldGeometry) -> tuple[float, float, 
     fine = inv[fy0 : min(inv.shape[0], cy + th + 2), fx0 : min(inv.shape[1], cx + tw + 2)]
     if fine.shape[0] < th or fine.shape[1] < tw:
         return 0.0, 0.0, 0.0
-    res = cv2.matchTemplate(fine, tpl, cv2.TM_CCOEFF_NORMED)
-    _, score, _, loc = cv2.minMaxLoc(res)
-    return float(loc[0] + fx0 + rx0 - ox), float(loc[1] + fy0 + ry0 - oy), float(score)
+    res = frames.scores(fine)  # a few places: rectangle sums, not a correlation over the whole template
+    ly, lx = np.unravel_index(int(np.argmax(res)), res.shape)
+    return float(lx + fx0 + rx0 - ox), float(ly + fy0 + ry0 - oy), float(res[ly, lx])
 
 
 # a field whose boxes span more than this is refined box by box (paper stretch along a long row)

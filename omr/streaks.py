@@ -39,7 +39,10 @@ def _line_profile(gray: GrayImage, step: int) -> tuple[npt.NDArray[np.float64], 
     """For each column: the share of (every ``step``-th) rows where it is darker than
     both its neighbours ``STREAK_NEIGHBOUR_PX`` away; overall, in the first and in the last tenth."""
     off = defs.STREAK_NEIGHBOUR_PX
-    s = np.ascontiguousarray(gray[::step])
+    if gray.strides[0] < gray.strides[1]:  # a transposed view (rows of the scan's columns): sample the scan, then turn it
+        s = cv2.transpose(np.ascontiguousarray(gray.T[:, ::step]))  # the same pixels as gray[::step], read along memory
+    else:
+        s = np.ascontiguousarray(gray[::step])
     if s.shape[1] <= 2 * off + 1 or s.shape[0] < 10:
         z = np.zeros(0)
         return z, z, z
