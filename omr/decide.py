@@ -133,8 +133,21 @@ def _choose_one(boxes: list[BoxClass]) -> tuple[int | None, str, float, str | No
     return None, "blank", base, None
 
 
+def _lone_speck(boxes: list[BoxClass]) -> list[BoxClass]:
+    """A field that would read blank, with a little ink in one box where every other box is clean (no ink at
+    all, as on a 1-bit scan): on such a page the speck may be all a scanner's threshold left of a fine pen's cross,
+    so that box is marginal and a person looks. Where empty boxes carry noise (grey paper, JPEG, dithering) they
+    are not clean and nothing changes."""
+    if len(boxes) < 2 or any(b.kind != "empty" for b in boxes):
+        return boxes
+    top = max(boxes, key=lambda b: b.m.fill)
+    if top.m.fill < defs.SPECK_FILL or any(b.m.fill > defs.CLEAN_FILL for b in boxes if b is not top):
+        return boxes
+    return [BoxClass(b.m, "marginal", 0.5, 0.5) if b is top else b for b in boxes]
+
+
 def decide_field(field: FieldGeometry, measures: list[BoxMeasure]) -> FieldResult:
-    boxes = [classify(m) for m in measures]
+    boxes = _lone_speck([classify(m) for m in measures])
     readings = _readings(boxes)
     if field.kind == "single":
         value, status, conf, reason = _choose_one(boxes)
