@@ -19,6 +19,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from omr.errors import OmrError
 from omr.template import load_template
 from service import quality, tallies
 from service.db import refresh_statistics
@@ -33,7 +34,11 @@ def warm(s: Session, rounds: int = ROUNDS) -> list[int]:
     """Compute the first figures of the newest open rounds into the cache; returns the ids of the rounds done."""
     done = []
     for r in s.scalars(select(Round).where(Round.state != "closed").order_by(Round.id.desc()).limit(rounds)):
-        t = load_template(r.template, version=r.version)
+        try:
+            t = load_template(r.template, version=r.version)
+        except (OmrError, KeyError, ValueError, OSError) as e:  # a form gone from the forms folder: its readers say so
+            log.debug("round %s not computed ahead: %s", r.id, e)
+            continue
         if t.indices is not None:
             tallies.round_figures(s, t, r.id)
         quality.accepted_population(s, r)

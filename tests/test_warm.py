@@ -101,3 +101,19 @@ def test_sqlite_statistics_follow_the_answers_as_they_grow(tmp_path):
     with engine.connect() as c:
         assert int(c.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'answers'")).scalar().split()[0]) > n
     engine.dispose()
+
+
+def test_a_round_whose_form_is_gone_does_not_stop_the_others(tmp_path):
+    from sqlalchemy import insert
+
+    from service.models import Round
+    from service.warm import warm
+
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                              start_workers=False, ocr=False))
+    with app.state.factory() as s, s.begin():
+        ok = s.execute(insert(Round).values(name="ok", template="hue-2017", version=1, period="")).inserted_primary_key[0]
+        s.execute(insert(Round).values(name="gone", template="mau-da-xoa", version=1, period=""))
+        s.execute(insert(Round).values(name="closed", template="hue-2017", version=1, period="", state="closed"))
+    with app.state.factory() as s:
+        assert warm(s) == [ok]
