@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import yaml
 from test_office_ui import VIEW, _login_to
-from test_review_ui import CHROMIUM, ROOT, SHOTS, _req, browser, service  # noqa: F401  (fixtures)
+from test_review_ui import CHROMIUM, ROOT, SHOTS, _req, browser, service, upload_and_wait  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -213,22 +213,9 @@ def _print_fill_upload(port: int, tok: dict, round_id: int, yaml_text: str, shee
         truth.append({"sheet": f"{first + i // len(geo):06d}", "page": g.page, "fields": fields})
         ok, enc = cv2.imencode(".jpg", cv2.cvtColor(pen.img, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_JPEG_QUALITY, 85])
         files.append((f"hue-{seed}-{i:03d}.jpg", enc.tobytes()))
-    boundary = "b0undary"
     st, rounds = _req(port, "GET", "/api/rounds", tok["admin1"])
     name = next(x["name"] for x in rounds if x["id"] == round_id)
-    body = f'--{boundary}\r\nContent-Disposition: form-data; name="round"\r\n\r\n{name}\r\n'.encode()
-    for fname, data in files:
-        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{fname}"\r\n'
-                 f"Content-Type: image/jpeg\r\n\r\n").encode() + data + b"\r\n"
-    body += f"--{boundary}--\r\n".encode()
-    st, b = _req(port, "POST", "/api/batches", tok["operator1"], body, f"multipart/form-data; boundary={boundary}")
-    assert st == 201, b
-    import time
-    for _ in range(1200):
-        st, info = _req(port, "GET", f"/api/batches/{b['id']}", tok["viewer1"])
-        if info["status"] in ("done", "failed"):
-            break
-        time.sleep(0.3)
+    _, info = upload_and_wait(port, tok, name, files)
     assert info["status"] == "done" and info["pages_done"] == len(files) and info["pages_failed"] == 0, info
     return truth
 

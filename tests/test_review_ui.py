@@ -149,16 +149,18 @@ def browser():
 
 
 def upload_and_wait(port: int, tok: dict[str, str], round_name: str, files) -> tuple[dict, dict]:  # noqa: ANN001
-    """Upload ``files`` as one batch of ``round_name`` (operator1) and wait until it is read: (batch, its status)."""
+    """Upload ``files`` (paths, or (name, bytes) pairs) as one batch of ``round_name`` (operator1) and wait until
+    it is read: (batch, its status)."""
     boundary = "b0undary"
     body = f'--{boundary}\r\nContent-Disposition: form-data; name="round"\r\n\r\n{round_name}\r\n'.encode()
     for f in files:
-        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{f.name}"\r\n'
-                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + f.read_bytes() + b"\r\n"
+        name, data = (f.name, f.read_bytes()) if isinstance(f, Path) else f
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
     body += f"--{boundary}--\r\n".encode()
     st, b = _req(port, "POST", "/api/batches", tok["operator1"], body, f"multipart/form-data; boundary={boundary}")
     assert st == 201, b
-    for _ in range(900):
+    for _ in range(1200):
         st, info = _req(port, "GET", f"/api/batches/{b['id']}", tok["viewer1"])
         if info["status"] in ("done", "failed"):
             break
